@@ -1,0 +1,7 @@
+"""micrograd: a tiny scalar-valued autograd engine and a neural-network library on top."""
+
+from .engine import Value, is_grad_enabled, no_grad
+from .nn import MLP, Layer, Module, Neuron
+
+__all__ = ["Value", "no_grad", "is_grad_enabled", "Module", "Neuron", "Layer", "MLP"]
+__version__ = "0.2.0"

@@ -1,0 +1,277 @@
+"""Value: a scalar that records the expression graph, and reverse-mode autodiff.
+
+Compatible with Karpathy's micrograd (``Value(data, _children, _op)``, ``.data``,
+``.grad``, ``._prev``, ``._op``, ``.backward()``). A node keeps its (at most
+two) children in order and the primitive that made it; local derivatives come
+from the primitive table in ``primitives.py``. No node holds a closure, so a
+dropped graph is freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+from .primitives import (
+    ADD,
+    BY_SYMBOL,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    Primitive,
+    opaque,
+    pow_const,
+)
+
+Number = int | float
+_recording = True  # False inside ``no_grad()``: results are plain leaves
+_new = object.__new__
+
+
+def _as_number(x: object) -> Number:
+    """The int or float a Value may hold; TypeError for anything else."""
+    if type(x) is float or type(x) is int:
+        return x
+    if isinstance(x, numbers.Integral):  # bool, numpy integers
+        return int(x)
+    if isinstance(x, numbers.Real):  # numpy floats, Fraction
+        return float(x)
+    if isinstance(x, Value):
+        raise TypeError("Value() wraps a number, not another Value: use the Value itself, or v.data")
+    raise TypeError(f"Value() needs a real number (int or float), got {type(x).__name__} {x!r}")
+
+
+def _lift(x: object):
+    """x as a Value, or NotImplemented so Python can try the other operand."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(x)
+    return NotImplemented
+
+
+def _primitive_for(op: str, arity: int) -> Primitive:
+    """The primitive that a node built by hand names by its ``_op`` symbol."""
+    if op in BY_SYMBOL and BY_SYMBOL[op].arity == arity:
+        return BY_SYMBOL[op]
+    if op.startswith("**") and arity == 1:
+        try:
+            return pow_const(float(op[2:]))
+        except ValueError:
+            pass
+    return opaque(op, arity)
+
+
+def _node(prim: Primitive, data: Number, a: Value, b: Value | None) -> Value:
+    out = _new(Value)
+    out.data = data
+    out.grad = 0
+    if _recording:
+        out._a, out._b, out._prim = a, b, prim
+    else:
+        out._a = out._b = out._prim = None
+    out.label = ""
+    return out
+
+
+def _unary(prim: Primitive, a: Value) -> Value:
+    return _node(prim, prim.forward(a.data), a, None)
+
+
+def _binary(prim: Primitive, a, b):
+    if type(a) is not Value:
+        a = _lift(a)
+    if type(b) is not Value:
+        b = _lift(b)
+    if a is NotImplemented or b is NotImplemented:
+        return NotImplemented
+    return _node(prim, prim.forward(a.data, b.data), a, b)
+
+
+class Value:
+    """A scalar and its gradient, remembering the operation and inputs that made it."""
+
+    # _a, _b: the children (None where absent); _prim: the primitive that made this node
+    __slots__ = ("data", "grad", "_a", "_b", "_prim", "label")
+
+    def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = "") -> None:
+        children = tuple(_children)
+        if len(children) > 2:
+            raise ValueError(f"a Value has at most two children, got {len(children)}")
+        self.data = _as_number(data)
+        self.grad = 0
+        self._a, self._b = (children + (None, None))[:2]
+        self._prim = _primitive_for(_op, len(children)) if children or _op else None
+        self.label = label
+
+    # -- the graph, as the original exposes it
+    @property
+    def _children(self) -> tuple:
+        """The children in order."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def _prev(self) -> set:
+        """The children as a set, the original's type (``_children`` keeps the order)."""
+        return set(self._children)
+
+    @property
+    def _op(self) -> str:
+        return self._prim.symbol if self._prim is not None else ""
+
+    # -- arithmetic: each a primitive from the table
+    def __add__(self, other):
+        return _binary(ADD, self, other)
+
+    def __radd__(self, other):
+        return _binary(ADD, other, self)
+
+    def __sub__(self, other):
+        return _binary(SUB, self, other)
+
+    def __rsub__(self, other):
+        return _binary(SUB, other, self)
+
+    def __mul__(self, other):
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other):
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other):
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(DIV, other, self)
+
+    def __pow__(self, other):
+        if isinstance(other, Value):
+            return _binary(POW, self, other)
+        if isinstance(other, numbers.Real):
+            return _unary(pow_const(_as_number(other)), self)
+        return NotImplemented
+
+    def __rpow__(self, other):
+        return _binary(POW, other, self)
+
+    def __neg__(self) -> Value:
+        return _unary(NEG, self)
+
+    def relu(self) -> Value:
+        return _unary(RELU, self)
+
+    def tanh(self) -> Value:
+        return _unary(TANH, self)
+
+    def exp(self) -> Value:
+        return _unary(EXP, self)
+
+    def log(self) -> Value:
+        return _unary(LOG, self)
+
+    def sigmoid(self) -> Value:
+        return _unary(SIGMOID, self)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data, cut off from this graph."""
+        return Value(self.data)
+
+    # -- reverse mode
+    def _backward(self) -> None:
+        """One chain-rule step: add this node's grad times each local derivative to its children."""
+        a, b, g = self._a, self._b, self.grad
+        if b is not None:
+            da, db = self._prim.derivative(self.data, a.data, b.data)
+            a.grad += da * g
+            b.grad += db * g
+        elif a is not None:
+            a.grad += self._prim.derivative(self.data, a.data) * g
+
+    def backward(self) -> None:
+        """Add d(self)/d(leaf) to the ``grad`` of every leaf under this node.
+
+        Interior nodes are given this pass's gradient (they start from zero), so
+        calling ``backward()`` again adds exactly the same amount to the leaves.
+        """
+        order = _interior_topological_order(self)
+        for node in order:
+            node.grad = 0.0
+        if order:
+            self.grad = 1.0
+        else:  # a leaf: d(self)/d(self) = 1 accumulates like any leaf gradient
+            self.grad += 1.0
+        for node in reversed(order):
+            node._backward()
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+
+def _interior_topological_order(root: Value) -> list[Value]:
+    """The nodes under ``root`` that have children, each after all of its children.
+
+    Depth-first and iterative (a million-node chain must not hit the recursion
+    limit), children visited in order, so the result is deterministic. Leaves
+    are left out: they receive gradient but pass none on.
+    """
+    if root._a is None:
+        return []
+    order: list[Value] = []
+    visited = {root}
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        a, b = node._a, node._b
+        if a._a is not None and a not in visited:
+            visited.add(a)
+            stack.append(a)
+        elif b is not None and b._a is not None and b not in visited:
+            visited.add(b)
+            stack.append(b)
+        else:  # both children done
+            stack.pop()
+            order.append(node)
+    return order
+
+
+class no_grad:
+    """Context manager (or decorator) inside which operations record no graph.
+
+    Results made inside are leaves, so nothing is kept for ``backward()``. It
+    nests, and restores the previous setting on every exit.
+    """
+
+    def __init__(self) -> None:
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> no_grad:
+        global _recording
+        self._saved.append(_recording)
+        _recording = False
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _recording
+        _recording = self._saved.pop()
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def without_graph(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+
+        return without_graph
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations record the graph now (False inside ``no_grad()``)."""
+    return _recording

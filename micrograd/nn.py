@@ -1,0 +1,103 @@
+"""Module, Neuron, Layer and MLP, built from Value operations.
+
+Initialisation and ``__repr__`` follow Karpathy's micrograd exactly (weights
+``random.uniform(-1, 1)`` drawn in the same order, bias 0), so the same seeds
+give the same models and the same training runs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from .engine import Value
+
+Input = Value | float
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+_NEURON_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+
+
+class Module:
+    """Anything with parameters: ``parameters()`` lists them, ``zero_grad()`` clears their grads."""
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0
+
+    def parameters(self) -> list[Value]:
+        return []
+
+
+class Neuron(Module):
+    """act(w . x + b); ``nonlin=False`` makes it linear, ``activation`` picks the nonlinearity."""
+
+    def __init__(self, nin: int, nonlin: bool = True, activation: str = "relu") -> None:
+        if not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"a neuron needs at least one input, got nin={nin!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+        self.activation = activation if nonlin else "linear"
+
+    def __call__(self, x: Sequence[Input] | Input) -> Value:
+        if isinstance(x, (Value, int, float)):
+            x = [x]  # a single input, e.g. from a layer of width 1
+        if len(x) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=False)), self.b)
+        if self.activation == "relu":
+            return act.relu()
+        if self.activation == "linear":
+            return act
+        return act.tanh() if self.activation == "tanh" else act.sigmoid()
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        return f"{_NEURON_NAMES[self.activation]}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons on the same inputs; returns a list, or a bare Value when ``nout == 1``."""
+
+    def __init__(self, nin: int, nout: int, **kwargs) -> None:
+        if not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"a layer needs at least one neuron, got nout={nout!r}")
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """Layers of sizes ``nouts`` on ``nin`` inputs: hidden layers nonlinear, the last one linear."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu") -> None:
+        if not nouts:
+            raise ValueError("an MLP needs at least one layer: give nouts such as [16, 16, 1]")
+        sz = [nin] + list(nouts)
+        self.layers = [
+            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1, activation=activation)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

@@ -1,0 +1,153 @@
+"""The closed set of primitive operations, each with its local derivative.
+
+Every operation a ``Value`` can record is one of the primitives below. A
+primitive is a forward function of plain numbers and, beside it, the local
+derivative of its output with respect to each input, given the output ``z``
+and the inputs. The eager engine (``engine.py``) and every faster backend
+implement exactly this table; tests enumerate ``PRIMITIVES`` and fail when a
+backend lacks a rule for one of them.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, partial
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """One differentiable operation on scalars.
+
+    ``forward(*inputs)`` returns the output; ``derivative(z, *inputs)`` returns
+    the local derivative dz/dx (unary) or a tuple (dz/da, dz/db) (binary).
+    ``const`` holds the fixed exponent of ``pow_const``; it is None otherwise.
+    """
+
+    name: str
+    symbol: str  # what a graph drawing shows on the operation node
+    arity: int
+    forward: Callable = field(repr=False)
+    derivative: Callable = field(repr=False)
+    const: float | None = None
+
+
+def _fail(error: type[Exception], message: str):
+    raise error(message)
+
+
+# --- forward functions that refuse silently-wrong results -------------------
+
+
+def _div(a, b):
+    if b == 0:
+        _fail(ZeroDivisionError, f"division by zero: {a!r} / 0; the divisor must be nonzero")
+    return a / b
+
+
+def _pow(a, b):
+    try:
+        z = a**b
+    except ZeroDivisionError:
+        _fail(ZeroDivisionError, f"0 cannot be raised to a negative power ({a!r} ** {b!r})")
+    except OverflowError:
+        _fail(OverflowError, f"{a!r} ** {b!r} is too large for a float")
+    if type(z) is complex:  # Python answers (-8) ** 0.5 with a complex number
+        _fail(
+            ValueError,
+            f"{a!r} ** {b!r} is not a real number: a negative base needs an integer exponent",
+        )
+    return z
+
+
+def _pow_base_derivative(a, b):
+    """d(a**b)/da = b * a**(b-1), infinite where that power divides by zero."""
+    try:
+        return b * a ** (b - 1)
+    except ZeroDivisionError:
+        return math.inf
+
+
+def _pow_exponent_derivative(z, a):
+    """d(a**b)/db = a**b * log(a), as PyTorch defines it at and below zero."""
+    if a > 0:
+        return z * math.log(a)
+    return 0.0 if a == 0 else math.nan
+
+
+def _exp(a):
+    try:
+        return math.exp(a)
+    except OverflowError:
+        _fail(OverflowError, f"exp({a!r}) is too large for a float (the limit is about exp(709.78))")
+
+
+def _log(a):
+    if a <= 0:
+        _fail(ValueError, f"log is defined only for positive numbers, got {a!r}")
+    return math.log(a)
+
+
+def _sigmoid(a):
+    if a >= 0:  # the two branches keep exp from overflowing for large |a|
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+# --- the table ---------------------------------------------------------------
+# name, symbol, arity, forward, local derivative(s) given output z and inputs
+
+ADD = Primitive("add", "+", 2, operator.add, lambda z, a, b: (1.0, 1.0))
+SUB = Primitive("sub", "-", 2, operator.sub, lambda z, a, b: (1.0, -1.0))
+MUL = Primitive("mul", "*", 2, operator.mul, lambda z, a, b: (b, a))
+DIV = Primitive("div", "/", 2, _div, lambda z, a, b: (1.0 / b, -z / b))
+POW = Primitive(
+    "pow", "**", 2, _pow, lambda z, a, b: (_pow_base_derivative(a, b), _pow_exponent_derivative(z, a))
+)
+NEG = Primitive("neg", "neg", 1, operator.neg, lambda z, a: -1.0)
+POW_CONST = Primitive("pow_const", "**k", 1, _pow, lambda z, a, k: _pow_base_derivative(a, k))  # k: a number
+EXP = Primitive("exp", "exp", 1, _exp, lambda z, a: z)
+LOG = Primitive("log", "log", 1, _log, lambda z, a: 1.0 / a)
+TANH = Primitive("tanh", "tanh", 1, math.tanh, lambda z, a: 1.0 - z * z)
+SIGMOID = Primitive("sigmoid", "sigmoid", 1, _sigmoid, lambda z, a: z * (1.0 - z))
+RELU = Primitive("relu", "ReLU", 1, lambda a: 0.0 if a < 0 else a, lambda z, a: 1.0 if z > 0 else 0.0)
+
+PRIMITIVES: dict[str, Primitive] = {
+    p.name: p for p in (ADD, SUB, MUL, DIV, POW, NEG, POW_CONST, EXP, LOG, TANH, SIGMOID, RELU)
+}
+
+
+@cache
+def _pow_const(k: float, kind: type) -> Primitive:
+    return Primitive(
+        POW_CONST.name,
+        f"**{k}",
+        1,
+        partial(POW_CONST.forward, b=k),
+        partial(POW_CONST.derivative, k=k),
+        const=k,
+    )
+
+
+def pow_const(k: float) -> Primitive:
+    """The primitive ``x ** k`` for one fixed number ``k`` (one shared object per k)."""
+    return _pow_const(k, type(k))
+
+
+def opaque(symbol: str, arity: int) -> Primitive:
+    """A stand-in for an op named by hand that is not in the table: drawable, not differentiable."""
+
+    def no_derivative(z, *inputs):
+        raise TypeError(
+            f"cannot differentiate through op {symbol!r}: it is not a micrograd primitive; "
+            "build the graph from Value operations instead of Value(data, children, op)"
+        )
+
+    return Primitive("opaque", symbol, arity, None, no_derivative)
+
+
+# graphs built by hand (Value(data, children, op)) name their op by its symbol
+BY_SYMBOL: dict[str, Primitive] = {p.symbol: p for p in PRIMITIVES.values() if p is not POW_CONST}
