@@ -29,14 +29,21 @@ class Module:
 
 
 class Neuron(Module):
-    """act(w . x + b); ``nonlin=False`` makes it linear, ``activation`` picks the nonlinearity."""
+    """act(w . x + b); ``nonlin=False`` makes it linear, ``activation`` picks the nonlinearity.
 
-    def __init__(self, nin: int, nonlin: bool = True, activation: str = "relu") -> None:
+    Weights come from ``rng.uniform(-1, 1)`` (the global ``random`` module unless
+    an ``rng`` such as ``random.Random(1337)`` is given), the bias starts at 0.
+    """
+
+    def __init__(
+        self, nin: int, nonlin: bool = True, activation: str = "relu", rng: random.Random | None = None
+    ) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"a neuron needs at least one input, got nin={nin!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
+        uniform = (rng or random).uniform  # the global generator unless given one
+        self.w = [Value(uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
         self.nonlin = nonlin
         self.activation = activation if nonlin else "linear"
@@ -82,12 +89,14 @@ class Layer(Module):
 class MLP(Module):
     """Layers of sizes ``nouts`` on ``nin`` inputs: hidden layers nonlinear, the last one linear."""
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu") -> None:
+    def __init__(
+        self, nin: int, nouts: Sequence[int], activation: str = "relu", rng: random.Random | None = None
+    ) -> None:
         if not nouts:
             raise ValueError("an MLP needs at least one layer: give nouts such as [16, 16, 1]")
         sz = [nin] + list(nouts)
         self.layers = [
-            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1, activation=activation)
+            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1, activation=activation, rng=rng)
             for i in range(len(nouts))
         ]
 
