@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+from collections.abc import Iterable
 
 from .primitives import (
     ADD,
@@ -24,6 +25,7 @@ from .primitives import (
     RELU,
     SIGMOID,
     SUB,
+    SUM,
     TANH,
     Primitive,
     opaque,
@@ -59,6 +61,8 @@ def _lift(x: object):
 
 def _primitive_for(op: str, arity: int) -> Primitive:
     """The primitive that a node built by hand names by its ``_op`` symbol."""
+    if op == "+" and arity > 2:
+        return SUM
     if op in BY_SYMBOL and BY_SYMBOL[op].arity == arity:
         return BY_SYMBOL[op]
     if op.startswith("**") and arity == 1:
@@ -69,20 +73,24 @@ def _primitive_for(op: str, arity: int) -> Primitive:
     return opaque(op, arity)
 
 
-def _node(prim: Primitive, data: Number, a: Value, b: Value | None) -> Value:
+def _node(prim: Primitive, data: Number, a: Value | None, b: Value | None, args: tuple | None) -> Value:
+    """A new node made by ``prim`` from children ``a``, ``b`` (or ``args``), or a leaf under no_grad."""
     out = _new(Value)
     out.data = data
     out.grad = 0
     if _recording:
-        out._a, out._b, out._prim = a, b, prim
+        out._prim = prim
+        out._a = a
+        out._b = b
+        out._args = args
     else:
-        out._a = out._b = out._prim = None
+        out._prim = out._a = out._b = out._args = None
     out.label = ""
     return out
 
 
 def _unary(prim: Primitive, a: Value) -> Value:
-    return _node(prim, prim.forward(a.data), a, None)
+    return _node(prim, prim.forward(a.data), a, None, None)
 
 
 def _binary(prim: Primitive, a, b):
@@ -92,29 +100,57 @@ def _binary(prim: Primitive, a, b):
         b = _lift(b)
     if a is NotImplemented or b is NotImplemented:
         return NotImplemented
-    return _node(prim, prim.forward(a.data, b.data), a, b)
+    return _node(prim, prim.forward(a.data, b.data), a, b, None)
+
+
+def sum_of(values: Iterable[Value | Number]) -> Value:
+    """One ``+`` node adding ``values`` left to right: the same number as Python's
+    ``sum`` over Values (a chain of two-input ``+`` nodes), in a single node.
+
+    ``Neuron`` builds its pre-activation ``b + w0*x0 + w1*x1 + ...`` this way.
+    """
+    args = tuple(values)
+    for v in args:
+        if type(v) is not Value:
+            lifted = [_lift(v) for v in args]
+            if NotImplemented in lifted:
+                bad = args[lifted.index(NotImplemented)]
+                raise TypeError(f"sum_of() adds numbers and Values, got {type(bad).__name__} {bad!r}")
+            args = tuple(lifted)
+            break
+    if len(args) < 2:
+        if not args:
+            raise ValueError("sum_of() needs at least one value")
+        return args[0]
+    return _node(SUM, SUM.forward(*[v.data for v in args]), None, None, args)
 
 
 class Value:
     """A scalar and its gradient, remembering the operation and inputs that made it."""
 
-    # _a, _b: the children (None where absent); _prim: the primitive that made this node
-    __slots__ = ("data", "grad", "_a", "_b", "_prim", "label")
+    # _prim: the primitive that made this node (None for a leaf); its children are
+    # _a and _b (None where absent), or, for the n-ary SUM, the tuple _args
+    __slots__ = ("data", "grad", "_a", "_b", "_args", "_prim", "label")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = "") -> None:
         children = tuple(_children)
-        if len(children) > 2:
-            raise ValueError(f"a Value has at most two children, got {len(children)}")
         self.data = _as_number(data)
         self.grad = 0
-        self._a, self._b = (children + (None, None))[:2]
         self._prim = _primitive_for(_op, len(children)) if children or _op else None
+        if len(children) > 2:
+            self._a = self._b = None
+            self._args = children
+        else:
+            self._a, self._b = (children + (None, None))[:2]
+            self._args = None
         self.label = label
 
     # -- the graph, as the original exposes it
     @property
     def _children(self) -> tuple:
         """The children in order."""
+        if self._args is not None:
+            return self._args
         if self._a is None:
             return ()
         return (self._a,) if self._b is None else (self._a, self._b)
@@ -195,6 +231,10 @@ class Value:
             b.grad += db * g
         elif a is not None:
             a.grad += self._prim.derivative(self.data, a.data) * g
+        elif self._args is not None:
+            args = self._args
+            for child, d in zip(args, self._prim.derivative(self.data, *[c.data for c in args]), strict=True):
+                child.grad += d * g
 
     def backward(self) -> None:
         """Add d(self)/d(leaf) to the ``grad`` of every leaf under this node.
@@ -223,21 +263,19 @@ def _interior_topological_order(root: Value) -> list[Value]:
     limit), children visited in order, so the result is deterministic. Leaves
     are left out: they receive gradient but pass none on.
     """
-    if root._a is None:
+    if root._prim is None:
         return []
     order: list[Value] = []
     visited = {root}
-    stack = [root]
+    stack = [(root, iter(root._children))]
     while stack:
-        node = stack[-1]
-        a, b = node._a, node._b
-        if a._a is not None and a not in visited:
-            visited.add(a)
-            stack.append(a)
-        elif b is not None and b._a is not None and b not in visited:
-            visited.add(b)
-            stack.append(b)
-        else:  # both children done
+        node, children = stack[-1]
+        for child in children:
+            if child._prim is not None and child not in visited:
+                visited.add(child)
+                stack.append((child, iter(child._children)))
+                break
+        else:  # every child is done
             stack.pop()
             order.append(node)
     return order

@@ -80,7 +80,7 @@ def gradcheck(
     numerical = numerical_gradient(f, inputs, eps)
     failures = [
         GradcheckFailure(i, a, n)
-        for i, (a, n) in enumerate(zip(analytic, numerical, strict=False))
+        for i, (a, n) in enumerate(zip(analytic, numerical))
         if not abs(a - n) <= atol + rtol * abs(n)
     ]
     if failures and raise_exception:

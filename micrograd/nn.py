@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from .engine import Value
+from .engine import Value, sum_of
 
 Input = Value | float
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -53,7 +53,8 @@ class Neuron(Module):
             x = [x]  # a single input, e.g. from a layer of width 1
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
-        act = sum((wi * xi for wi, xi in zip(self.w, x, strict=False)), self.b)
+        # b + w0*x0 + w1*x1 + ..., added left to right like the original's sum(), in one node
+        act = sum_of([self.b, *[wi * xi for wi, xi in zip(self.w, x)]])
         if self.activation == "relu":
             return act.relu()
         if self.activation == "linear":

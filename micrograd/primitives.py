@@ -14,7 +14,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache, partial, reduce
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,13 @@ class Primitive:
     """One differentiable operation on scalars.
 
     ``forward(*inputs)`` returns the output; ``derivative(z, *inputs)`` returns
-    the local derivative dz/dx (unary) or a tuple (dz/da, dz/db) (binary).
+    the local derivative dz/dx (unary) or a tuple of dz/dx_i (two or more inputs).
     ``const`` holds the fixed exponent of ``pow_const``; it is None otherwise.
     """
 
     name: str
     symbol: str  # what a graph drawing shows on the operation node
-    arity: int
+    arity: int | None  # None: any number of inputs
     forward: Callable = field(repr=False)
     derivative: Callable = field(repr=False)
     const: float | None = None
@@ -101,6 +101,8 @@ def _sigmoid(a):
 # name, symbol, arity, forward, local derivative(s) given output z and inputs
 
 ADD = Primitive("add", "+", 2, operator.add, lambda z, a, b: (1.0, 1.0))
+# x0 + x1 + ... + xn added left to right, as a chain of ADDs would, in one node
+SUM = Primitive("sum", "+", None, lambda *xs: reduce(operator.add, xs), lambda z, *xs: (1.0,) * len(xs))
 SUB = Primitive("sub", "-", 2, operator.sub, lambda z, a, b: (1.0, -1.0))
 MUL = Primitive("mul", "*", 2, operator.mul, lambda z, a, b: (b, a))
 DIV = Primitive("div", "/", 2, _div, lambda z, a, b: (1.0 / b, -z / b))
@@ -116,7 +118,7 @@ SIGMOID = Primitive("sigmoid", "sigmoid", 1, _sigmoid, lambda z, a: z * (1.0 - z
 RELU = Primitive("relu", "ReLU", 1, lambda a: 0.0 if a < 0 else a, lambda z, a: 1.0 if z > 0 else 0.0)
 
 PRIMITIVES: dict[str, Primitive] = {
-    p.name: p for p in (ADD, SUB, MUL, DIV, POW, NEG, POW_CONST, EXP, LOG, TANH, SIGMOID, RELU)
+    p.name: p for p in (ADD, SUM, SUB, MUL, DIV, POW, NEG, POW_CONST, EXP, LOG, TANH, SIGMOID, RELU)
 }
 
 
@@ -150,4 +152,4 @@ def opaque(symbol: str, arity: int) -> Primitive:
 
 
 # graphs built by hand (Value(data, children, op)) name their op by its symbol
-BY_SYMBOL: dict[str, Primitive] = {p.symbol: p for p in PRIMITIVES.values() if p is not POW_CONST}
+BY_SYMBOL: dict[str, Primitive] = {p.symbol: p for p in PRIMITIVES.values() if p not in (POW_CONST, SUM)}

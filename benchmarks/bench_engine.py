@@ -1,0 +1,187 @@
+"""Eager engine vs the original micrograd 0.1.0 on the seeds' moons demo.
+
+Each measurement runs in a fresh interpreter with default settings (garbage
+collector on, default thresholds), the two engines alternating, and the table
+reports medians and the ratio original / ours:
+
+- the full demo: 100 SGD steps on make_moons(100, noise=0.1), MLP(2, [16, 16, 1]),
+  SVM max-margin loss + 1e-4 L2, exactly the notebook's code;
+- memory per graph node: tracemalloc over one forward pass of the demo's loss,
+  divided by the number of Value nodes that forward pass created;
+- a 1,000,000-node chain: forward and backward times (the original's recursive
+  topological sort raises RecursionError there).
+
+Usage:  python benchmarks/bench_engine.py [--repeats N] [--original-dir DIR]
+The original is installed into DIR (default: a cache folder under the system
+temp dir) with `pip install --target DIR --no-deps micrograd==0.1.0` if missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# The demo exactly as the notebook writes it; ENGINE_DIR goes first on sys.path.
+DEMO = r"""
+import json, random, sys, time
+sys.path.insert(0, ENGINE_DIR)
+import numpy as np
+from sklearn.datasets import make_moons
+from micrograd.engine import Value
+from micrograd.nn import MLP
+assert __import__("micrograd").__file__.startswith(ENGINE_DIR), "wrong micrograd imported"
+
+np.random.seed(1337)
+random.seed(1337)
+X_moons, y_moons = make_moons(n_samples=100, noise=0.1)
+y_moons = y_moons * 2 - 1
+model = MLP(2, [16, 16, 1])
+
+def loss():
+    inputs = [list(map(Value, xrow)) for xrow in X_moons]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y_moons, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+    total_loss = data_loss + reg_loss
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y_moons, scores)]
+    return total_loss, sum(accuracy) / len(accuracy)
+"""
+
+FULL_DEMO = (
+    DEMO
+    + r"""
+start = time.perf_counter()
+for k in range(100):
+    total_loss, acc = loss()
+    model.zero_grad()
+    total_loss.backward()
+    learning_rate = 1.0 - 0.9 * k / 100
+    for p in model.parameters():
+        p.data -= learning_rate * p.grad
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": seconds, "final_loss": float(total_loss.data), "final_accuracy": acc}))
+"""
+)
+
+MEMORY = (
+    DEMO
+    + r"""
+import tracemalloc
+def nodes_under(root):
+    seen, stack = {id(root)}, [root]
+    while stack:
+        node = stack.pop()
+        for child in node._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return len(seen)
+params = len(model.parameters())
+tracemalloc.start()
+total_loss, acc = loss()
+current, peak = tracemalloc.get_traced_memory()
+tracemalloc.stop()
+created = nodes_under(total_loss) - params  # the parameters existed before the forward pass
+print(json.dumps({"bytes": current, "nodes": created}))
+"""
+)
+
+CHAIN = r"""
+import json, sys, time
+sys.path.insert(0, ENGINE_DIR)
+from micrograd.engine import Value
+x = Value(1.0)
+start = time.perf_counter()
+y = x
+for _ in range(1_000_000):
+    y = y * 1.0000001
+forward = time.perf_counter() - start
+start = time.perf_counter()
+try:
+    y.backward()
+except RecursionError:
+    print(json.dumps({"forward": forward, "backward": None, "error": "RecursionError"}))
+else:
+    print(json.dumps({"forward": forward, "backward": time.perf_counter() - start, "grad": x.grad}))
+"""
+
+
+def run(code: str, engine_dir: Path) -> dict:
+    program = f"ENGINE_DIR = {str(engine_dir)!r}\n" + code
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, cwd=tempfile.gettempdir()
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark subprocess failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ensure_original(target: Path) -> Path:
+    if not (target / "micrograd" / "engine.py").exists():
+        print(f"installing micrograd==0.1.0 into {target} ...", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target)]
+            + ["micrograd==0.1.0"],
+            check=True,
+        )
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="full-demo runs per engine (default 3)")
+    parser.add_argument(
+        "--original-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "micrograd-0.1.0",
+        help="where micrograd 0.1.0 is (or gets) installed",
+    )
+    args = parser.parse_args()
+    original = ensure_original(args.original_dir)
+    engines = {"ours": REPO, "original 0.1.0": original}
+
+    demo: dict[str, list[dict]] = {name: [] for name in engines}
+    for i in range(args.repeats):
+        for name, path in engines.items():
+            demo[name].append(run(FULL_DEMO, path))
+            print(f"  demo run {i + 1}/{args.repeats} {name}: {demo[name][-1]['seconds']:.2f} s", flush=True)
+    memory = {name: run(MEMORY, path) for name, path in engines.items()}
+    chain = {name: run(CHAIN, path) for name, path in engines.items()}
+
+    seconds = {name: statistics.median(r["seconds"] for r in runs) for name, runs in demo.items()}
+    per_node = {name: m["bytes"] / m["nodes"] for name, m in memory.items()}
+    ours, orig = "ours", "original 0.1.0"
+    print()
+    print(f"| measure (median of {args.repeats}) | ours | original 0.1.0 | original / ours |")
+    print("|---|---|---|---|")
+    print(
+        f"| full demo, 100 steps (s) | {seconds[ours]:.2f} | {seconds[orig]:.2f} "
+        f"| {seconds[orig] / seconds[ours]:.1f}x |"
+    )
+    print(f"| one step (ms) | {seconds[ours] * 10:.1f} | {seconds[orig] * 10:.1f} | |")
+    print(f"| final loss | {demo[ours][0]['final_loss']!r} | {demo[orig][0]['final_loss']!r} | |")
+    print(f"| Value nodes made by one forward pass | {memory[ours]['nodes']} | {memory[orig]['nodes']} | |")
+    print(
+        f"| memory of one forward pass (MiB) | {memory[ours]['bytes'] / 2**20:.1f} "
+        f"| {memory[orig]['bytes'] / 2**20:.1f} | {memory[orig]['bytes'] / memory[ours]['bytes']:.1f}x |"
+    )
+    print(
+        f"| memory per graph node (bytes) | {per_node[ours]:.0f} | {per_node[orig]:.0f} "
+        f"| {per_node[orig] / per_node[ours]:.1f}x |"
+    )
+    for name in engines:
+        c = chain[name]
+        back = f"{c['backward']:.2f} s" if c["backward"] is not None else c["error"]
+        print(f"| 1,000,000-node chain, {name}: forward / backward | {c['forward']:.2f} s | {back} | |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""Value's graph, backward() semantics, errors, no_grad and detach."""
+
+from __future__ import annotations
+
+import gc
+import math
+
+import pytest
+import torch
+
+from micrograd.engine import Value, is_grad_enabled, no_grad, sum_of
+
+
+def test_attributes_and_repr_follow_the_original(original):
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    assert (c.data, c.grad, c._op, c.label) == (-6.0, 0, "*", "")
+    assert c._prev == {a, b} and isinstance(c._prev, set)
+    assert c._children == (a, b)
+    oa, ob = original.engine.Value(2.0), original.engine.Value(-3.0)
+    assert repr(c) == repr(oa * ob) == "Value(data=-6.0, grad=0)"
+    assert repr(Value(1)) == repr(original.engine.Value(1))
+    for expr in (lambda v: v**2, lambda v: v.relu(), lambda v: v + v, lambda v: v * v):
+        assert expr(a)._op == expr(original.engine.Value(2.0))._op
+
+
+def test_hand_built_nodes_like_the_tutorial():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    c = Value(a.data * b.data, (a, b), "*", label="c")
+    c.backward()
+    assert (a.grad, b.grad) == (3.0, 2.0)
+    d = Value(7.0, (a, b), "?")
+    assert d._op == "?"
+    with pytest.raises(TypeError, match="cannot differentiate through op '\\?'"):
+        d.backward()
+
+
+def test_in_place_operators_build_new_nodes():
+    a = Value(1.0)
+    c = a
+    c += 1
+    assert c is not a and c._children[0] is a and a.data == 1.0
+
+
+def test_children_keep_their_order():
+    a, b = Value(1.0), Value(2.0)
+    assert (a - b)._children == (a, b)
+    assert (1 - a)._children[1] is a
+    assert (2**a)._children[1] is a
+
+
+def test_backward_through_a_million_node_chain():
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    y.backward()
+    assert y.data == 1_000_001.0
+    assert x.grad == 1.0
+
+
+def test_second_backward_adds_the_same_amount_like_torch_retain_graph():
+    def build(a, b):
+        c = a * b
+        d = c + a  # shared subexpression: a reaches d twice
+        return (d * c).tanh() + d
+    a, b = Value(0.3), Value(-0.8)
+    out = build(a, b)
+    out.backward()
+    first = (a.grad, b.grad)
+    out.backward()
+    ta = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(-0.8, dtype=torch.float64, requires_grad=True)
+    tout = build(ta, tb)
+    tout.backward(retain_graph=True)
+    tout.backward()
+    assert (a.grad, b.grad) == pytest.approx((ta.grad.item(), tb.grad.item()), rel=1e-15)
+    assert (a.grad, b.grad) == pytest.approx((2 * first[0], 2 * first[1]), rel=1e-15)
+
+
+def test_backward_on_a_leaf():
+    a = Value(5.0)
+    a.backward()
+    assert a.grad == 1.0
+
+
+def test_graph_is_freed_by_reference_counting_alone():
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = sum(type(o) is Value for o in gc.get_objects())
+        x = Value(0.5)
+        y = x
+        for _ in range(1000):
+            y = (y * 1.01 + x).tanh() + sum_of([y, x, 1.0])
+        y.backward()
+        del y
+        after = sum(type(o) is Value for o in gc.get_objects())
+        assert after == before + 1  # only x is left
+        assert gc.collect() == 0  # nothing was waiting for the cycle collector
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: Value("abc"), TypeError, "real number"),
+        (lambda: Value(None), TypeError, "real number"),
+        (lambda: Value(1 + 2j), TypeError, "real number"),
+        (lambda: Value(Value(1.0)), TypeError, "not another Value"),
+        (lambda: Value(1) + "x", TypeError, "unsupported operand"),
+        (lambda: "x" * Value(1), TypeError, "can't multiply sequence"),
+        (lambda: Value(1) ** "x", TypeError, "unsupported operand"),
+        (lambda: Value(0.0).log(), ValueError, "positive"),
+        (lambda: Value(-1.0).log(), ValueError, "positive"),
+        (lambda: Value(1.0) / 0, ZeroDivisionError, "division by zero"),
+        (lambda: 1.0 / Value(0.0), ZeroDivisionError, "division by zero"),
+        (lambda: Value(0.0) ** -1, ZeroDivisionError, "negative power"),
+        (lambda: Value(-8) ** 0.5, ValueError, "not a real number"),
+        (lambda: Value(-8.0) ** Value(1 / 3), ValueError, "not a real number"),
+        (lambda: Value(1000).exp(), OverflowError, "too large"),
+        (lambda: Value(10.0) ** 400, OverflowError, "too large"),
+        (lambda: sum_of([]), ValueError, "at least one"),
+        (lambda: sum_of([Value(1.0), "x"]), TypeError, "str"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(make, error, words):
+    with pytest.raises(error, match=words):
+        make()
+
+
+def test_numbers_of_other_types_are_accepted():
+    import fractions
+
+    import numpy as np
+
+    assert Value(np.float64(1.5)).data == 1.5 and type(Value(np.float64(1.5)).data) is float
+    assert Value(np.int64(3)).data == 3 and type(Value(np.int64(3)).data) is int
+    assert Value(True).data == 1
+    assert Value(fractions.Fraction(1, 4)).data == 0.25
+    assert (np.int64(-1) * Value(2.0)).data == -2.0
+
+
+def test_no_grad_records_nothing_and_restores_on_exit():
+    a = Value(2.0)
+    assert is_grad_enabled()
+    with no_grad():
+        b = a * 3 + 1
+        with no_grad():
+            pass
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    assert b.data == 7.0 and b._children == () and b._op == ""
+    with pytest.raises(RuntimeError), no_grad():
+        raise RuntimeError("boom")
+    assert is_grad_enabled()
+
+    @no_grad()
+    def predict(x):
+        return x * 2
+
+    assert predict(a)._children == () and is_grad_enabled()
+
+
+def test_detach_cuts_the_graph():
+    a = Value(3.0)
+    b = a * a
+    c = b.detach() * a  # like torch: b.detach() is a constant
+    c.backward()
+    ta = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    (ta * ta).detach().mul(ta).backward()
+    assert a.grad == ta.grad.item() == 9.0
+    assert b.grad == 0
+
+
+def test_gradients_with_infinities_and_nans_propagate_like_torch():
+    a = Value(math.inf)
+    out = a.tanh()
+    out.backward()
+    t = torch.tensor(math.inf, dtype=torch.float64, requires_grad=True)
+    torch.tanh(t).backward()
+    assert (out.data, a.grad) == (t.tanh().item(), t.grad.item())
