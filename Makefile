@@ -1,35 +1,49 @@
-# Two commands do all the set-up on a fresh machine with Python, pip and gcc:
-#   make demo   trains the moons demo     make test   lint + the whole test suite
-PYTHON ?= python3
-VENV   := .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Two commands do all the set-up on a fresh machine with Python, pip and make:
+#   make demo   trains the moons demo        make test   ruff + the whole test suite
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+# re-install when pyproject.toml changes
+HASH     := $(shell cksum pyproject.toml | cut -d' ' -f1)
+DEMO_OK  := $(VENV)/.demo-$(HASH)
+DEV_OK   := $(VENV)/.dev-$(HASH)
+ORIGINAL := $(VENV)/micrograd-0.1.0
 
 .PHONY: demo test lint format bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-
-$(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*
+
+$(DEMO_OK): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[demo]'
 	touch $@
 
-demo: $(STAMP)
+# dev: the test tools, PyTorch as the reference, and the original micrograd
+# from PyPI in a folder of its own (its import name collides with ours)
+$(DEV_OK): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps --target $(ORIGINAL) micrograd==0.1.0
+	touch $@ $(DEMO_OK)
+
+demo: $(DEMO_OK)
 	$(PY) examples/moons_demo.py
 
-test: $(STAMP)
+test: $(DEV_OK)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
-format: $(STAMP)
+lint: $(DEV_OK)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(DEV_OK)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-bench: $(STAMP)
-	$(PY) benchmarks/bench_engine.py
+bench: $(DEV_OK)
+	$(PY) benchmarks/bench_engine.py --original-dir $(ORIGINAL)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

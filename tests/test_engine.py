@@ -64,6 +64,7 @@ def test_second_backward_adds_the_same_amount_like_torch_retain_graph():
         c = a * b
         d = c + a  # shared subexpression: a reaches d twice
         return (d * c).tanh() + d
+
     a, b = Value(0.3), Value(-0.8)
     out = build(a, b)
     out.backward()
