@@ -122,14 +122,15 @@ def sum_of(values: Iterable[Value | Number]) -> Value:
         if not args:
             raise ValueError("sum_of() needs at least one value")
         return args[0]
-    return _node(SUM, SUM.forward(*[v.data for v in args]), None, None, args)
+    return _node(SUM, SUM.forward(*[v.data for v in args]), args[0], args[1], args)
 
 
 class Value:
     """A scalar and its gradient, remembering the operation and inputs that made it."""
 
-    # _prim: the primitive that made this node (None for a leaf); its children are
-    # _a and _b (None where absent), or, for the n-ary SUM, the tuple _args
+    # _prim: the primitive that made this node; _a, _b: its first two children
+    # (None where absent, so a leaf has _a None); _args: all the children of an
+    # n-ary SUM node (None for the others)
     __slots__ = ("data", "grad", "_a", "_b", "_args", "_prim", "label")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = "") -> None:
@@ -137,12 +138,8 @@ class Value:
         self.data = _as_number(data)
         self.grad = 0
         self._prim = _primitive_for(_op, len(children)) if children or _op else None
-        if len(children) > 2:
-            self._a = self._b = None
-            self._args = children
-        else:
-            self._a, self._b = (children + (None, None))[:2]
-            self._args = None
+        self._a, self._b = (children + (None, None))[:2]
+        self._args = children if len(children) > 2 else None
         self.label = label
 
     # -- the graph, as the original exposes it
@@ -224,17 +221,16 @@ class Value:
     # -- reverse mode
     def _backward(self) -> None:
         """One chain-rule step: add this node's grad times each local derivative to its children."""
-        a, b, g = self._a, self._b, self.grad
-        if b is not None:
+        a, b, args, g = self._a, self._b, self._args, self.grad
+        if args is not None:
+            for child, d in zip(args, self._prim.derivative(self.data, *[c.data for c in args]), strict=True):
+                child.grad += d * g
+        elif b is not None:
             da, db = self._prim.derivative(self.data, a.data, b.data)
             a.grad += da * g
             b.grad += db * g
         elif a is not None:
             a.grad += self._prim.derivative(self.data, a.data) * g
-        elif self._args is not None:
-            args = self._args
-            for child, d in zip(args, self._prim.derivative(self.data, *[c.data for c in args]), strict=True):
-                child.grad += d * g
 
     def backward(self) -> None:
         """Add d(self)/d(leaf) to the ``grad`` of every leaf under this node.
@@ -263,7 +259,7 @@ def _interior_topological_order(root: Value) -> list[Value]:
     limit), children visited in order, so the result is deterministic. Leaves
     are left out: they receive gradient but pass none on.
     """
-    if root._prim is None:
+    if root._a is None:
         return []
     order: list[Value] = []
     visited = {root}
@@ -271,7 +267,7 @@ def _interior_topological_order(root: Value) -> list[Value]:
     while stack:
         node, children = stack[-1]
         for child in children:
-            if child._prim is not None and child not in visited:
+            if child._a is not None and child not in visited:
                 visited.add(child)
                 stack.append((child, iter(child._children)))
                 break
