@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $@
 
 demo: $(STAMP)
-	$(PY) examples/moons_demo.py
+	$(VENV)/bin/micrograd train --out runs/moons
+	@echo "pictures: runs/moons/loss.png and runs/moons/decision_boundary.png"
 
 test: $(STAMP)
 	$(PY) -m ruff check .

@@ -221,7 +221,13 @@ def load_csv_features(path: str | Path, feature_names: Sequence[str]) -> tuple[R
     """The named feature columns of a CSV file (other columns are ignored), and each row's line number."""
     path = Path(path)
     header, rows = read_csv(path)
-    columns = [_column_index(path, header, name) for name in feature_names]
+    missing = [name for name in feature_names if name not in header]
+    if missing:
+        raise DataError(
+            f"{path} has no column {missing[0]!r}; needed are {', '.join(feature_names)}; "
+            f"the file has {', '.join(header)}"
+        )
+    columns = [header.index(name) for name in feature_names]
     X = [[_number(row[j], f"{path}, line {n}, column {header[j]!r}") for j in columns] for n, row in rows]
     return X, [n for n, _ in rows]
 
