@@ -261,23 +261,28 @@ class TrainConfig:
     out: str
 
 
+DEFAULT_NOISE = {"moons": 0.1, "circles": 0.1, "blobs": 1.0}  # blobs: the std of each cluster
+
+
+def _noise(args: argparse.Namespace) -> float:
+    return DEFAULT_NOISE[args.dataset or "moons"] if args.noise is None else args.noise
+
+
 def _load_training_data(args: argparse.Namespace) -> Dataset:
     if args.csv is not None:
-        header, _ = read_csv(args.csv)
-        return load_csv(args.csv, args.target or header[-1])
+        return load_csv(args.csv, args.target)
     if args.target is not None:
         raise CommandError("--target names a column of a CSV file: give --csv PATH too")
     name = args.dataset or "moons"
     if name == "moons":
-        noise = 0.1 if args.noise is None else args.noise
-        return make_moons(args.samples, noise, random_state=args.seed)
-    if name == "circles":
-        noise = 0.1 if args.noise is None else args.noise
-        return make_circles(args.samples, noise, random_state=args.seed)
-    if args.centers < 2:
-        raise CommandError("--centers must be at least 2: one class per blob")
-    noise = 1.0 if args.noise is None else args.noise
-    return make_blobs(args.samples, args.centers, noise, random_state=args.seed)
+        data = make_moons(args.samples, _noise(args), random_state=args.seed)
+    elif name == "circles":
+        data = make_circles(args.samples, _noise(args), random_state=args.seed)
+    else:
+        data = make_blobs(args.samples, args.centers, _noise(args), random_state=args.seed)
+    if len(data.classes) < 2:
+        raise CommandError(f"{args.samples} samples make a single class; use --samples of at least 4")
+    return data
 
 
 def _resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
@@ -308,9 +313,7 @@ def _resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
         csv=args.csv,
         target=data.target if from_csv else None,
         samples=None if from_csv else args.samples,
-        noise=None
-        if from_csv
-        else (args.noise if args.noise is not None else (1.0 if args.dataset == "blobs" else 0.1)),
+        noise=None if from_csv else _noise(args),
         centers=args.centers if args.dataset == "blobs" else None,
         standardize=from_csv if args.standardize is None else args.standardize,
         val_fraction=args.val_fraction,

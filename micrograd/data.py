@@ -75,6 +75,15 @@ def _sklearn_datasets():
     return sklearn.datasets
 
 
+def _generate(name: str, **kwargs) -> Dataset:
+    """``sklearn.datasets.make_<name>(**kwargs)`` as a Dataset; its complaints become DataErrors."""
+    try:
+        X, y = getattr(_sklearn_datasets(), f"make_{name}")(**kwargs)
+    except ValueError as e:
+        raise DataError(f"cannot make the {name} dataset: {e}") from None
+    return _from_arrays(X, y, name)
+
+
 def _from_arrays(X, y, name: str) -> Dataset:
     classes = sorted({int(v) for v in y})
     index = {c: i for i, c in enumerate(classes)}
@@ -93,18 +102,14 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, random_state: int | Non
     ``make_moons(100, 0.1, 1337)`` is the seeds' data (they call ``np.random.seed(1337)``
     first; passing ``random_state`` gives the same numbers without touching global state).
     """
-    X, y = _sklearn_datasets().make_moons(n_samples=n_samples, noise=noise, random_state=random_state)
-    return _from_arrays(X, y, "moons")
+    return _generate("moons", n_samples=n_samples, noise=noise, random_state=random_state)
 
 
 def make_circles(
     n_samples: int = 100, noise: float = 0.1, factor: float = 0.5, random_state: int | None = 1337
 ) -> Dataset:
     """A small circle inside a large one: ``sklearn.datasets.make_circles``."""
-    X, y = _sklearn_datasets().make_circles(
-        n_samples=n_samples, noise=noise, factor=factor, random_state=random_state
-    )
-    return _from_arrays(X, y, "circles")
+    return _generate("circles", n_samples=n_samples, noise=noise, factor=factor, random_state=random_state)
 
 
 def make_blobs(
@@ -115,14 +120,14 @@ def make_blobs(
     random_state: int | None = 1337,
 ) -> Dataset:
     """Gaussian blobs, one class per centre: ``sklearn.datasets.make_blobs``."""
-    X, y = _sklearn_datasets().make_blobs(
+    return _generate(
+        "blobs",
         n_samples=n_samples,
         centers=centers,
         cluster_std=cluster_std,
         n_features=n_features,
         random_state=random_state,
     )
-    return _from_arrays(X, y, "blobs")
 
 
 # --- CSV files ------------------------------------------------------------------
@@ -189,15 +194,17 @@ def _class_order(labels: Sequence[str]) -> list[str]:
         return sorted(distinct)
 
 
-def load_csv(path: str | Path, target: str, features: Sequence[str] | None = None) -> Dataset:
+def load_csv(path: str | Path, target: str | None = None, features: Sequence[str] | None = None) -> Dataset:
     """A labelled dataset from a CSV file with a header row.
 
-    ``target`` names the column holding the class of each row: numbers (such as 0/1)
-    or names (such as ``setosa``). The features are ``features`` if given, else all
-    other columns; they must hold numbers. Errors name the file, line and column.
+    ``target`` names the column holding the class of each row (default: the last
+    column): numbers (such as 0/1) or names (such as ``setosa``). The features are
+    ``features`` if given, else all other columns; they must hold numbers. Errors
+    name the file, line and column.
     """
     path = Path(path)
     header, rows = read_csv(path)
+    target = header[-1] if target is None else target
     t = _column_index(path, header, target)
     feature_names = list(features) if features is not None else [h for h in header if h != target]
     if not feature_names:

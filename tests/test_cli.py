@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from micrograd.cli import main
-from micrograd.data import Standardizer, load_csv, make_moons
+from micrograd.classifier import Classifier
+from micrograd.cli import build_parser, main
+from micrograd.data import Dataset, Standardizer, load_csv, make_moons
 from micrograd.io import load_model, save_model
 from micrograd.nn import MLP
 from micrograd.optim import Adam, LinearDecay
@@ -157,33 +158,32 @@ def iris_csvs(tmp_path_factory):
     return root / "train.csv", root / "test.csv"
 
 
-IRIS_OPTIONS = [
-    "--hidden",
-    "8",
-    "--optimizer",
-    "adam",
-    "--lr",
-    "0.05",
-    "--lr-end",
-    "0.005",
-    "--steps",
-    "100",
-    "--seed",
-    "3",
-]
+IRIS_OPTIONS = ["--hidden", "8", "--optimizer", "adam", "--lr", "0.05", "--lr-end", "0.005", "--steps", "100"]
+IRIS_OPTIONS += ["--seed", "3"]
 
 
-def test_iris_csv_trains_to_the_accuracy_of_a_plain_model(iris_csvs, tmp_path):
-    linear_model = pytest.importorskip("sklearn.linear_model")
-    train_csv, test_csv = iris_csvs
-    out = tmp_path / "iris"
+@pytest.fixture(scope="module")
+def iris_run(iris_csvs, tmp_path_factory):
+    """`micrograd train` on the iris training CSV (class names as targets), once per session."""
+    out = tmp_path_factory.mktemp("iris-run")
     result = run_cli(
-        "train", "--csv", str(train_csv), "--target", "species", *IRIS_OPTIONS, "--out", str(out)
+        "train", "--csv", str(iris_csvs[0]), "--target", "species", *IRIS_OPTIONS, "--out", str(out)
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "loss.png", "metrics.csv", "model.json"]
+    return out
 
-    evaluated = run_cli("evaluate", "--model", str(out / "model.json"), "--csv", str(test_csv))
+
+def test_iris_csv_trains_to_the_accuracy_of_a_plain_model(iris_csvs, iris_run):
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    train_csv, test_csv = iris_csvs
+    assert sorted(p.name for p in iris_run.iterdir()) == [
+        "config.json",
+        "loss.png",
+        "metrics.csv",
+        "model.json",
+    ]
+
+    evaluated = run_cli("evaluate", "--model", str(iris_run / "model.json"), "--csv", str(test_csv))
     assert evaluated.returncode == 0, evaluated.stderr
     accuracy = float(re.match(r"accuracy ([0-9.]+)%", evaluated.stdout)[1]) / 100
     # The reference: scikit-learn's logistic regression on the same standardised split (~97% on iris).
@@ -201,14 +201,11 @@ def test_iris_csv_trains_to_the_accuracy_of_a_plain_model(iris_csvs, tmp_path):
     assert accuracy >= 0.9 and accuracy >= reference - 0.07
 
 
-def test_predict_on_the_saved_model_equals_the_in_memory_model(iris_csvs, tmp_path):
+def test_predict_on_the_saved_model_equals_the_in_memory_model(iris_csvs, iris_run, tmp_path):
     train_csv, test_csv = iris_csvs
     # train in memory with the library, as the command does for IRIS_OPTIONS
     train, test = load_csv(train_csv, "species"), load_csv(test_csv, "species")
     std = Standardizer.fit(train.X)
-    from micrograd.classifier import Classifier
-    from micrograd.data import Dataset
-
     mlp = MLP(4, [8, 3], rng=random.Random(3))
     fit(
         mlp,
@@ -223,29 +220,18 @@ def test_predict_on_the_saved_model_equals_the_in_memory_model(iris_csvs, tmp_pa
     in_memory = clf.predict(test.X)
     assert set(in_memory) == {"setosa", "versicolor", "virginica"}  # names, not indices
 
+    # the command trained exactly this model
+    cli_model = load_model(iris_run / "model.json")
+    assert [p.data for p in cli_model.parameters()] == [p.data for p in mlp.parameters()]
+
     save_model(clf, tmp_path / "model.json")
     printed = run_cli("predict", "--model", str(tmp_path / "model.json"), "--csv", str(test_csv))
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout.split() == in_memory
 
-    written = run_cli(
-        "predict",
-        "--model",
-        str(tmp_path / "model.json"),
-        "--csv",
-        str(test_csv),
-        "--out",
-        "p.csv",
-        cwd=tmp_path,
-    )
-    assert written.returncode == 0, written.stderr
+    argv = ["predict", "--model", str(tmp_path / "model.json"), "--csv", str(test_csv)]
+    assert main([*argv, "--out", str(tmp_path / "p.csv")]) == 0
     assert [r["prediction"] for r in read_metrics(tmp_path / "p.csv")] == in_memory
-
-    # and the command's own training gives the same model as the library's
-    assert main(["train", "--csv", str(train_csv), "--target", "species", *IRIS_OPTIONS,
-                 "--out", str(tmp_path / "cli"), "--no-plots", "--no-progress"]) == 0  # fmt: skip
-    cli_model = load_model(tmp_path / "cli" / "model.json")
-    assert [p.data for p in cli_model.parameters()] == [p.data for p in mlp.parameters()]
 
 
 # --- multi-class end to end -----------------------------------------------------------------
@@ -294,10 +280,11 @@ def test_help_documents_every_option(capsys):
         assert flag in text
     for flag in ["--steps", "--batch-size", "--seed", "--out", "--engine"]:
         assert flag in text
-    parser_actions = __import__("micrograd.cli", fromlist=["build_parser"]).build_parser()._subparsers
-    for action in parser_actions._group_actions[0].choices.values():
-        for a in action._actions:
-            assert a.help, f"{a.option_strings} has no help"
+    subcommands = build_parser()._subparsers._group_actions[0].choices
+    assert sorted(subcommands) == ["evaluate", "predict", "train"]
+    for name, subparser in subcommands.items():
+        for action in subparser._actions:
+            assert action.help, f"micrograd {name} {action.option_strings} has no help"
 
 
 # --- acceptance 5: bad input -----------------------------------------------------------------
