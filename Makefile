@@ -17,8 +17,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $@
 
 demo: $(STAMP)
-	$(VENV)/bin/micrograd train --out runs/moons
-	@echo "pictures: runs/moons/loss.png and runs/moons/decision_boundary.png"
+	$(VENV)/bin/micrograd train --out runs/moons  # its last line says where the pictures are
 
 test: $(STAMP)
 	$(PY) -m ruff check .
