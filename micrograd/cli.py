@@ -523,6 +523,8 @@ def _add_predict_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_predict(args: argparse.Namespace) -> int:
     """Print (or write) the predicted class of each row of the CSV file."""
+    if args.out is not None and not Path(args.out).parent.is_dir():
+        raise CommandError(f"--out {args.out}: the directory {Path(args.out).parent} does not exist")
     clf = load_model(args.model)
     X, _ = load_csv_features(args.csv, clf.feature_names)
     predictions = clf.predict(X)

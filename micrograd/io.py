@@ -12,11 +12,12 @@ names, the feature names and the input standardisation::
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
 import random
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -38,26 +39,24 @@ class ModelFileError(ValueError):
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` holds either its old content or all of ``data``.
 
-    The bytes go to a temporary file in the same directory, are flushed to disk, and
-    then replace ``path`` in one ``os.replace``; on any failure the temporary file is
-    removed and ``path`` is left as it was.
+    The bytes go to a new temporary file in the same directory, are flushed to disk,
+    and then replace ``path`` in one ``os.replace``; on any failure the temporary
+    file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"the directory {path.parent} does not exist", str(path.parent))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # O_EXCL: never reuse a file; mode 0o666 lets the user's umask decide, as for any new file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        tmp.unlink(missing_ok=True)
         raise
 
 

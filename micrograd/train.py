@@ -18,6 +18,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from .classifier import decide, output_data
 from .data import Dataset, minibatches
@@ -89,6 +90,17 @@ class Objective:
             return data_loss + l2_regularization(self.model.parameters(), self.l2), outputs
         return data_loss, outputs
 
+    def __repr__(self) -> str:
+        return f"Objective(loss={self.loss!r}, l2={self.l2!r})"
+
+
+class Engine(Protocol):
+    """What computes a step's forward pass, loss and backward pass (see ``EagerEngine``)."""
+
+    name: str
+
+    def forward_backward(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[float, list]: ...
+
 
 class EagerEngine:
     """Forward, loss and backward with the plain engine, building a fresh graph every step."""
@@ -104,8 +116,12 @@ class EagerEngine:
         total.backward()
         return total.data, [output_data(o) for o in outputs]
 
+    def __repr__(self) -> str:
+        return f"EagerEngine({self.objective!r})"
 
-ENGINES: dict[str, Callable[[Objective], EagerEngine]] = {"eager": EagerEngine}
+
+# name -> factory taking the Objective; a compiled backend registers itself here
+ENGINES: dict[str, Callable[[Objective], Engine]] = {"eager": EagerEngine}
 
 
 def accuracy(outputs: Sequence, y: Sequence[int]) -> float:
@@ -123,7 +139,7 @@ class StepResult:
     lr: float
 
 
-def train_step(engine, optimizer: Optimizer, X: Sequence, y: Sequence[int]) -> tuple[float, float]:
+def train_step(engine: Engine, optimizer: Optimizer, X: Sequence, y: Sequence[int]) -> tuple[float, float]:
     """One training step on the batch (X, y): forward, loss, backward, update. Returns (loss, accuracy)."""
     optimizer.zero_grad()
     loss, outputs = engine.forward_backward(X, y)  # forward, loss, backward

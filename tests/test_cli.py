@@ -392,6 +392,11 @@ def test_predict_with_bad_csv_keeps_an_earlier_output(model_and_csv, tmp_path, c
     missing_column = write(tmp_path / "m.csv", "x0,z\n1,2\n")
     assert main(["predict", "--model", str(model), "--csv", str(missing_column)]) == 2
     assert "m.csv has no column 'x1'; needed are x0, x1" in capsys.readouterr().err
+    assert (
+        main(["predict", "--model", str(model), "--csv", str(data), "--out", str(tmp_path / "no" / "p.csv")])
+        == 2
+    )
+    assert f"the directory {tmp_path / 'no'} does not exist" in capsys.readouterr().err
 
 
 def test_evaluate_reports_accuracy(model_and_csv, capsys):
