@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine with Python, pip and make:
-#   make demo   trains the moons demo        make test   ruff + the whole test suite
+#   make demo   micrograd train: the moons demo       make test   ruff + the whole test suite
 PYTHON   ?= python3
 VENV     := .venv
 PY       := $(VENV)/bin/python
@@ -16,7 +16,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(DEMO_OK): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[demo]'
+	$(PY) -m pip install --quiet -e '.[train]'
 	touch $@
 
 # dev: the test tools, PyTorch as the reference, and the original micrograd
@@ -27,7 +27,7 @@ $(DEV_OK): pyproject.toml | $(PY)
 	touch $@ $(DEMO_OK)
 
 demo: $(DEMO_OK)
-	$(PY) examples/moons_demo.py
+	$(VENV)/bin/micrograd train --out runs/moons  # its last line says where the pictures are
 
 test: $(DEV_OK)
 	$(PY) -m ruff check .

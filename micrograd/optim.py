@@ -1,0 +1,232 @@
+"""Optimizers and learning-rate schedules, with the update rules of ``torch.optim``.
+
+An optimizer holds a list of parameters (``Value`` leaves); ``step()`` moves each
+``p.data`` using its ``p.grad``, ``zero_grad()`` clears the grads. The formulas are
+those of ``torch.optim.SGD``, ``Adam`` and ``AdamW`` (their ``foreach=False`` code
+paths), written out per scalar, so a run matches PyTorch in float64 step by step.
+
+A schedule is a callable ``schedule(step) -> lr``; set ``optimizer.lr = schedule(k)``
+before the k-th ``step()``, as the demo does with its decaying rate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from .engine import Value
+
+
+class Optimizer:
+    """Base class: keeps the parameters and the learning rate ``lr``."""
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("the optimizer got an empty parameter list")
+        if not lr >= 0:
+            raise ValueError(f"the learning rate must be a number >= 0, got {lr!r}")
+        self.lr = lr
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0, ready for the next ``backward()``."""
+        for p in self.params:
+            p.grad = 0
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
+        return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
+
+    def _settings(self) -> dict:
+        return {"lr": self.lr}
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay.
+
+    Per parameter, as ``torch.optim.SGD`` (dampening 0)::
+
+        g = grad + weight_decay * p
+        buf = g                       (first step)
+        buf = momentum * buf + g      (later steps)
+        g = g + momentum * buf        (nesterov)   or   g = buf   (momentum)
+        p = p - lr * g
+
+    With the defaults this is the demo's ``p.data -= lr * p.grad``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError("momentum and weight_decay must be >= 0")
+        if nesterov and momentum == 0:
+            raise ValueError("Nesterov momentum needs a momentum > 0")
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weight_decay = weight_decay
+        self.buffers: list[float | None] = [None] * len(self.params)
+
+    def step(self) -> None:
+        """Update every parameter once from its current grad."""
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd != 0:
+                g = g + wd * p.data
+            if mu != 0:
+                buf = self.buffers[i]
+                buf = g if buf is None else mu * buf + g
+                self.buffers[i] = buf
+                g = g + mu * buf if self.nesterov else buf
+            p.data -= lr * g
+
+    def _settings(self) -> dict:
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), as ``torch.optim.Adam``; ``weight_decay`` adds ``weight_decay * p`` to the grad.
+
+    Per parameter, at step t = 1, 2, ...::
+
+        m = m + (1 - beta1) * (g - m)           (torch's lerp)
+        v = beta2 * v + (1 - beta2) * g * g
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    """
+
+    decoupled = False  # AdamW decays the weights directly instead of through the grad
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        beta1, beta2 = betas
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
+        if eps < 0 or weight_decay < 0:
+            raise ValueError("eps and weight_decay must be >= 0")
+        self.betas = (beta1, beta2)
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.t = 0
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """Update every parameter once from its current grad."""
+        self.t += 1
+        lr, (beta1, beta2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        step_size = lr / (1 - beta1**self.t)
+        bias_correction2_sqrt = (1 - beta2**self.t) ** 0.5
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd != 0:
+                if self.decoupled:
+                    p.data *= 1 - lr * wd
+                else:
+                    g = g + wd * p.data
+            m = self.m[i] = self.m[i] + (1 - beta1) * (g - self.m[i])
+            v = self.v[i] = self.v[i] * beta2 + (1 - beta2) * g * g
+            p.data -= step_size * (m / (math.sqrt(v) / bias_correction2_sqrt + eps))
+
+    def _settings(self) -> dict:
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
+
+    Each step first shrinks the weights, ``p = p * (1 - lr * weight_decay)``, then
+    takes the plain Adam step. The default decay is 1e-2, as in PyTorch.
+    """
+
+    decoupled = True
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+# --- learning-rate schedules -------------------------------------------------
+
+
+class ConstantLR:
+    """The same rate at every step."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = lr
+
+    def __call__(self, step: int) -> float:
+        return self.lr
+
+    def __repr__(self) -> str:
+        return f"ConstantLR(lr={self.lr!r})"
+
+
+class LinearDecay:
+    """From ``lr`` at step 0 down by equal amounts towards ``end_lr`` at step ``steps``.
+
+    ``lr - (lr - end_lr) * k / steps``; the demo's ``1.0 - 0.9 * k / 100`` is
+    ``LinearDecay(1.0, 0.1, 100)``, to the last digit.
+    """
+
+    def __init__(self, lr: float, end_lr: float, steps: int) -> None:
+        if steps < 1:
+            raise ValueError(f"a schedule needs steps >= 1, got {steps!r}")
+        self.lr, self.end_lr, self.steps = lr, end_lr, steps
+
+    def __call__(self, step: int) -> float:
+        return self.lr - (self.lr - self.end_lr) * step / self.steps
+
+    def __repr__(self) -> str:
+        return f"LinearDecay(lr={self.lr!r}, end_lr={self.end_lr!r}, steps={self.steps!r})"
+
+
+class CosineDecay:
+    """Half a cosine from ``lr`` at step 0 to ``end_lr`` at step ``steps`` (torch's CosineAnnealingLR).
+
+    ``end_lr + (lr - end_lr) * (1 + cos(pi * k / steps)) / 2``.
+    """
+
+    def __init__(self, lr: float, end_lr: float, steps: int) -> None:
+        if steps < 1:
+            raise ValueError(f"a schedule needs steps >= 1, got {steps!r}")
+        self.lr, self.end_lr, self.steps = lr, end_lr, steps
+
+    def __call__(self, step: int) -> float:
+        return self.end_lr + (self.lr - self.end_lr) * (1 + math.cos(math.pi * step / self.steps)) / 2
+
+    def __repr__(self) -> str:
+        return f"CosineDecay(lr={self.lr!r}, end_lr={self.end_lr!r}, steps={self.steps!r})"
+
+
+SCHEDULES = {"constant": ConstantLR, "linear": LinearDecay, "cosine": CosineDecay}

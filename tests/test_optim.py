@@ -1,0 +1,151 @@
+"""Optimizers against torch.optim in float64, step by step; schedules against their formulas and torch."""
+
+import math
+import random
+
+import pytest
+
+from micrograd.engine import Value
+from micrograd.nn import MLP
+from micrograd.optim import SGD, Adam, AdamW, ConstantLR, CosineDecay, LinearDecay
+
+torch = pytest.importorskip("torch")
+
+STEPS = 50
+TOL = 1e-9
+
+
+def make_problem():
+    """A small regression: MLP(3, [4, 1]) with tanh on 8 points, and the same in torch (float64)."""
+    data_rng = random.Random(0)
+    X = [[data_rng.uniform(-1, 1) for _ in range(3)] for _ in range(8)]
+    Y = [data_rng.uniform(-1, 1) for _ in range(8)]
+    model = MLP(3, [4, 1], activation="tanh", rng=random.Random(1))
+    layers = model.layers
+    W1 = torch.tensor(
+        [[w.data for w in n.w] for n in layers[0].neurons], dtype=torch.float64, requires_grad=True
+    )
+    b1 = torch.tensor([n.b.data for n in layers[0].neurons], dtype=torch.float64, requires_grad=True)
+    W2 = torch.tensor(
+        [[w.data for w in n.w] for n in layers[1].neurons], dtype=torch.float64, requires_grad=True
+    )
+    b2 = torch.tensor([n.b.data for n in layers[1].neurons], dtype=torch.float64, requires_grad=True)
+    tX, tY = torch.tensor(X, dtype=torch.float64), torch.tensor(Y, dtype=torch.float64)
+
+    def our_loss():
+        return sum((model(x) - y) ** 2 for x, y in zip(X, Y, strict=True)) * (1.0 / len(X))
+
+    def torch_loss():
+        out = (torch.tanh(tX @ W1.T + b1) @ W2.T + b2).squeeze(1)
+        return ((out - tY) ** 2).mean()
+
+    def torch_params_flat():
+        # in micrograd's order: neuron by neuron, weights then bias
+        flat = []
+        for W, b in ((W1, b1), (W2, b2)):
+            for row, bias in zip(W.tolist(), b.tolist(), strict=True):
+                flat += row + [bias]
+        return flat
+
+    return model, our_loss, [W1, b1, W2, b2], torch_loss, torch_params_flat
+
+
+CASES = {
+    "sgd": (lambda p: SGD(p, lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    "sgd-momentum": (
+        lambda p: SGD(p, lr=0.05, momentum=0.9),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9),
+    ),
+    "sgd-nesterov": (
+        lambda p: SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    ),
+    "sgd-weight-decay": (
+        lambda p: SGD(p, lr=0.1, weight_decay=0.01),
+        lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01),
+    ),
+    "sgd-all": (
+        lambda p: SGD(p, lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.05),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.05),
+    ),
+    "adam": (lambda p: Adam(p, lr=0.01), lambda p: torch.optim.Adam(p, lr=0.01, foreach=False)),
+    "adam-weight-decay": (
+        lambda p: Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+        lambda p: torch.optim.Adam(p, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, foreach=False),
+    ),
+    "adamw": (lambda p: AdamW(p, lr=0.01), lambda p: torch.optim.AdamW(p, lr=0.01, foreach=False)),
+    "adamw-strong-decay": (
+        lambda p: AdamW(p, lr=0.03, weight_decay=0.5),
+        lambda p: torch.optim.AdamW(p, lr=0.03, weight_decay=0.5, foreach=False),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_matches_torch_optim_step_by_step(case):
+    ours_factory, theirs_factory = CASES[case]
+    model, our_loss, tparams, torch_loss, torch_flat = make_problem()
+    ours, theirs = ours_factory(model.parameters()), theirs_factory(tparams)
+    worst = 0.0
+    start = [p.data for p in model.parameters()]
+    for step in range(STEPS):
+        ours.zero_grad()
+        loss = our_loss()
+        loss.backward()
+        ours.step()
+
+        theirs.zero_grad()
+        tloss = torch_loss()
+        tloss.backward()
+        theirs.step()
+
+        assert loss.data == pytest.approx(tloss.item(), abs=TOL), f"loss differs at step {step}"
+        diffs = [abs(p.data - q) for p, q in zip(model.parameters(), torch_flat(), strict=True)]
+        worst = max(worst, max(diffs))
+        assert max(diffs) <= TOL, f"parameters differ by {max(diffs):.3g} after step {step}"
+    moved = max(abs(p.data - s) for p, s in zip(model.parameters(), start, strict=True))
+    assert moved > 1e-2  # the comparison is not of parameters that never changed
+    print(f"{case}: max |param diff| over {STEPS} steps = {worst:.3g}")
+
+
+def test_zero_grad_and_repr():
+    p = Value(1.0)
+    p.grad = 3.0
+    opt = Adam([p], lr=0.5)
+    opt.zero_grad()
+    assert p.grad == 0
+    assert repr(opt) == "Adam(1 parameters, lr=0.5, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0)"
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="learning rate"):
+        SGD([Value(1.0)], lr=-1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        SGD([Value(1.0)], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="betas"):
+        Adam([Value(1.0)], betas=(1.0, 0.9))
+
+
+def test_linear_decay_is_the_demos_rate_to_the_last_digit():
+    schedule = LinearDecay(1.0, 0.1, 100)
+    assert [schedule(k) for k in range(100)] == [1.0 - 0.9 * k / 100 for k in range(100)]
+
+
+def test_cosine_decay_matches_torch():
+    w = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([w], lr=0.5)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40, eta_min=0.01)
+    expected = []
+    for _ in range(41):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    ours = CosineDecay(0.5, 0.01, 40)
+    assert [ours(k) for k in range(41)] == pytest.approx(expected, rel=1e-12)
+    assert ours(0) == 0.5 and math.isclose(ours(40), 0.01)
+
+
+def test_constant_lr():
+    assert ConstantLR(0.3)(0) == ConstantLR(0.3)(99) == 0.3
