@@ -4,7 +4,7 @@ from .engine import Value, is_grad_enabled, no_grad
 from .nn import MLP, Layer, Module, Neuron
 
 
-def compile(root, params=None):  # numpy is imported on the first call
+def compile(root: Value, params: list[Value] | None = None):  # numpy is imported on the first call
     """Compile the static graph under ``root`` into a fast numpy program (see ``micrograd.compile``)."""
     from .compile import compile as _compile  # the submodule, once imported, is callable too
 
