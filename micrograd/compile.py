@@ -34,6 +34,7 @@ overflows) come out as ``inf`` here.
 
 from __future__ import annotations
 
+import gc
 import math
 import operator
 import sys
@@ -65,7 +66,7 @@ class CompileError(TypeError):
 # writes into ``out``; the local derivative(s) mirror the eager formulas term for
 # term so results agree to the last bit; ``refuse`` marks the elements whose
 # eager forward raises. Then the graph is re-evaluated with the eager forwards in
-# the eager order, so the same exception, with the same message, is raised.
+# topological order, so the eager exception, with its message, is raised.
 
 
 @dataclass(frozen=True)
@@ -293,47 +294,52 @@ class Program:
                     f"{', '.join(PRIMITIVES)} compile; build the graph from Value operations"
                 )
         self.root = root
-        self._build(order, list(params or ()))
-        self._plan()
+        # compiling allocates ~10 small objects per node; the cycle collector would rescan
+        # the whole graph again and again (2-3x the compile time), so pause it, for this call only
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(order, list(params or ()))
+            self._plan()
+        finally:
+            if collecting:
+                gc.enable()
 
     # -- compile time: levels and groups --------------------------------------------
     def _build(self, order: list[Value], params: list[Value]) -> None:
+        # (plain loops over the nodes: compiling must cost less than one eager step)
         rank = {node: i for i, node in enumerate(order)}
-        uses: dict[Value, int] = {}
+        uses: dict[Value, int] = {}  # how many times each node is an input, in order of first use
+        get = uses.get
         for node in order:
-            uses[node._a] = uses.get(node._a, 0) + 1
-            if node._b is not None:
-                uses[node._b] = uses.get(node._b, 0) + 1
+            a, b = node._a, node._b
+            uses[a] = get(a, 0) + 1
+            if b is not None:
+                uses[b] = get(b, 0) + 1
+        uses[self.root] = 0  # the root never vanishes into a consumer
 
         # leaves: the given params first, then the rest in order of first use
         leaves = [p for p in dict.fromkeys(params) if isinstance(p, Value) and p in uses and p._a is None]
-        seen = set(leaves)
-        for node in order:
-            for child in (node._a, node._b):
-                if child is not None and child._a is None and child not in seen:
-                    seen.add(child)
-                    leaves.append(child)
+        given = set(leaves)
+        leaves += [n for n in uses if n._a is None and n not in given]
         if not order:  # the root is a leaf
             leaves = [self.root]
         self.leaves = tuple(leaves)
 
-        def sum_like(n: Value) -> bool:
-            return n._a is not None and n._prim.name in ("add", "sub")
+        sums = {n for n in order if n._prim.name in ("add", "sub")}
+        products = {n for n in order if n._prim.name == "mul" and uses[n] == 1}
 
-        def single(n: Value) -> bool:  # used once, so it may vanish into its consumer
-            return uses.get(n, 0) == 1 and n is not self.root
-
-        def fusable(n: Value) -> bool:
-            return n._a is not None and n._prim.name == "mul" and single(n)
+        def fusable(n: Value) -> bool:  # a product used only by this sum
+            return n in products
 
         # flatten +/- chains: a single-use +/- left child joins its parent's sum, and
         # single-use products among the terms are fused in; summed left to right, the
         # partial sums are the chain's links, so every rounding is the eager one
-        absorbed = {n._a for n in order if sum_like(n) and sum_like(n._a) and single(n._a)}
+        absorbed = {n._a for n in sums if n._a in sums and uses[n._a] == 1}
         terms: dict[Value, list] = {}  # head -> [(operand a, operand b or None, sign, key a, key b)]
         inner: dict[Value, tuple] = {}  # a vanished node -> (head, terms in its partial sum | None, sign)
         for node in order:
-            if not sum_like(node) or node in absorbed:
+            if node not in sums or node in absorbed:
                 continue
             chain = [node]
             while chain[-1]._a in absorbed:
@@ -381,8 +387,9 @@ class Program:
         for g in self._groups:
             g.nodes.reverse()  # latest first: gradient contributions then fall in eager order
             g.start = pos
+            out = g.out
             for i, node in enumerate(g.nodes):
-                index[node] = g.out + i
+                index[node] = out + i
                 self._head_at[node] = (g, i)
             pos = g.end
         self._one = pos
@@ -640,7 +647,11 @@ class Program:
         return float(np.add.accumulate(terms)[-1])  # the eager chain's partial sum
 
     def _replay(self) -> None:
-        """Some input is refused: evaluate eagerly, in the eager order, so the first refusal raises."""
+        """Some input is refused: evaluate eagerly, in topological order, so the first refusal raises.
+
+        (Where several nodes fail, this is the first in the order ``backward()``
+        uses; rebuilding the graph eagerly would report the first one built.)
+        """
         vals = {leaf: leaf.data for leaf in self.leaves}
         for node in self._rank:  # children before parents, as the graph was built
             prim, a, b = node._prim, vals[node._a], None if node._b is None else vals[node._b]
