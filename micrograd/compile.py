@@ -294,16 +294,9 @@ class Program:
                     f"{', '.join(PRIMITIVES)} compile; build the graph from Value operations"
                 )
         self.root = root
-        # compiling allocates ~10 small objects per node; the cycle collector would rescan
-        # the whole graph again and again (2-3x the compile time), so pause it, for this call only
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with _no_gc():  # collections would rescan the whole graph: 2-3x the compile time
             self._build(order, list(params or ()))
             self._plan()
-        finally:
-            if collecting:
-                gc.enable()
 
     # -- compile time: levels and groups --------------------------------------------
     def _build(self, order: list[Value], params: list[Value]) -> None:
@@ -662,6 +655,22 @@ class Program:
             f"Program(nodes={len(self._rank)}, leaves={len(self.leaves)}, "
             f"levels={self._top}, groups={len(self._groups)})"
         )
+
+
+class _no_gc:
+    """Pause the cycle collector inside one call, and restore it on every exit.
+
+    Compiling allocates several small objects per node; each collection they
+    trigger would rescan the whole (large, alive) graph.
+    """
+
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.collecting:
+            gc.enable()
 
 
 _data = attrgetter("data")
