@@ -6,8 +6,17 @@ from .losses import binary_cross_entropy_with_logits, cross_entropy, hinge_loss,
 from .nn import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, CosineDecay, LinearDecay
 
+
+def compile(root: Value, params: list[Value] | None = None):  # numpy is imported on the first call
+    """Compile the static graph under ``root`` into a fast numpy program (see ``micrograd.compile``)."""
+    from .compile import compile as _compile  # the submodule, once imported, is callable too
+
+    return _compile(root, params)
+
+
 __all__ = ["Value", "no_grad", "is_grad_enabled", "sum_of", "gradcheck", "Module", "Neuron", "Layer", "MLP"]
 __all__ += ["hinge_loss", "mse_loss", "binary_cross_entropy_with_logits", "cross_entropy"]
 __all__ += ["l2_regularization"]
 __all__ += ["SGD", "Adam", "AdamW", "LinearDecay", "CosineDecay"]
+__all__ += ["compile"]
 __version__ = "0.2.0"

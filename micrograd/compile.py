@@ -1,0 +1,725 @@
+"""The compiled backend: a static scalar graph re-executed as a few vectorised numpy operations.
+
+``micrograd.compile(root)`` records the graph under ``root`` once and returns a
+:class:`Program`. ``prog.forward()`` recomputes every node from the leaves'
+current ``.data``; ``prog.backward()`` adds d(root)/d(leaf) to every leaf's
+``.grad`` exactly like ``root.backward()``. Training keeps the graph's shape
+from step to step (same model, same batch), so one compiled program serves
+every step: write the parameters, ``forward()``, ``backward()``, read grads.
+
+How it runs. Nodes are grouped by depth (a node's level is one more than its
+deepest input) and, within a level, by primitive; each group is one numpy
+operation on index arrays into a single value buffer. Chains of ``+``/``-``
+(Python's ``sum``, a neuron's ``b + w0*x0 + ...``) are flattened into n-ary
+sums with their single-use products fused in, so the demo's 65,000 nodes run
+as 9 levels of 10 groups. Where an index array is an arithmetic pattern (the same
+weights for every point of a batch) it becomes a strided view instead of a
+gather.
+
+Training with it (full batch, so the graph's shape never changes)::
+
+    scores, loss = ...                            # build the graph once, eagerly
+    prog = micrograd.compile(loss, model.parameters())
+    for k in range(steps):
+        value = prog.forward()                    # reads the parameters' current .data
+        accuracy = ((prog.values(scores) > 0) == (y > 0)).mean()
+        model.zero_grad()
+        prog.backward()                           # fills every leaf's .grad
+        for p in model.parameters():
+            p.data -= lr * p.grad
+
+Exactness. Results are bit for bit those of the eager engine (float64; the
+eager engine keeps Python ints where every input is an int): an n-ary sum adds
+its terms left to right, the order of the eager chain; every node's gradient
+adds its contributions in the order the eager ``backward()`` does (fixed at
+compile time; ``np.bincount`` and ``np.add.reduce`` over the outer axis add in
+array order); ``exp``, ``log``, ``tanh`` and ``**`` take the C library's
+result, as Python's ``math`` does (numpy's own differ in the last bit for a few
+percent of inputs), at about 50 ns per element.
+
+Errors. A forward pass raises the eager engine's exceptions (division by zero,
+log of a non-positive number, exp or ``**`` overflow, a negative base to a
+fractional power), checked after each vectorised operation. Gradients that the
+eager engine would refuse with OverflowError (``x ** k`` whose derivative
+overflows) come out as ``inf`` here.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import operator
+import sys
+import types
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+
+try:
+    import numpy as np
+    from numpy.lib.stride_tricks import as_strided
+except ImportError as exc:  # numpy is an optional extra
+    raise ImportError(
+        "micrograd.compile needs numpy: pip install 'micrograd-plus[fast]' (or pip install numpy)"
+    ) from exc
+
+from .engine import Value, _interior_topological_order
+from .primitives import PRIMITIVES
+
+__all__ = ["compile", "Program", "CompileError", "RULES", "Rule"]
+
+
+class CompileError(TypeError):
+    """The graph cannot be compiled (an op outside the primitive table, or not a Value graph)."""
+
+
+# --- the primitive table, vectorised ------------------------------------------
+# The same table as ``primitives.py``, one rule per primitive name: the forward
+# writes into ``out``; the local derivative(s) mirror the eager formulas term for
+# term so results agree to the last bit; ``refuse`` marks the elements whose
+# eager forward raises. Then the graph is re-evaluated with the eager forwards in
+# topological order, so the eager exception, with its message, is raised.
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The vectorised forward, local derivative(s) and domain check of one primitive.
+
+    ``forward(out, *inputs)`` writes the outputs into ``out``; ``derivative(z,
+    *inputs)`` returns dz/da (unary) or (dz/da, dz/db) (binary) as arrays or
+    scalars; ``refuse(z, *inputs)`` returns a mask of the elements that the
+    eager engine refuses with an exception, or is None where it refuses none.
+    ``pow_const`` takes its exponents ``k`` (a scalar or per-node array) as the
+    last input.
+    """
+
+    forward: Callable
+    derivative: Callable
+    refuse: Callable | None = None
+
+
+def _libm(np_fn: Callable, py_fn: Callable) -> Callable:
+    """np_fn, with the C library's result (what Python's float ops give) on every finite element.
+
+    numpy's own exp, log, tanh and power differ from the C library's in the last
+    bit for a few percent of inputs; the eager engine uses the C library, so the
+    compiled values do too. Non-finite elements keep numpy's inf/nan (where the
+    eager engine would raise, ``refuse`` catches them).
+    """
+
+    def exact(*args):
+        z = np.array(np_fn(*args), dtype=float)
+        ok = np.isfinite(z)
+        if ok.any():
+            z[ok] = list(map(py_fn, *(np.broadcast_to(x, z.shape)[ok].tolist() for x in args)))
+        return z
+
+    return exact
+
+
+_exp = _libm(np.exp, math.exp)
+_log = _libm(np.log, math.log)
+_tanh = _libm(np.tanh, math.tanh)
+_pow = _libm(np.power, operator.pow)
+
+
+def _sigmoid(out, a):
+    e = _exp(-np.abs(a))  # exp(-a) where a >= 0, exp(a) where a < 0: never overflows
+    np.copyto(out, np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)))
+
+
+def _base_derivative(a, b):
+    """b * a**(b-1), +inf where that power divides by zero (as the eager engine returns)."""
+    d = b * _pow(a, b - 1)
+    return np.where((a == 0) & (np.asarray(b) - 1 < 0), math.inf, d)
+
+
+def _exponent_derivative(z, a):
+    """a**b * log(a) for a > 0, 0 at a == 0, nan below (PyTorch's convention, as eager)."""
+    return np.where(a > 0, z * _log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, math.nan))
+
+
+def _overflowed(z, *inputs):
+    """Non-finite outputs from finite inputs: where Python's float ops raise."""
+    bad = ~np.isfinite(z)
+    for x in inputs:
+        bad &= np.isfinite(x)
+    return bad
+
+
+def _sum_rows(out, terms):
+    """Add the rows of ``terms`` (k, m) into ``out`` (m,) left to right, as the eager chain does."""
+    if terms.shape[1] > 1:  # np.add.reduce over the outer axis of a C-contiguous array adds row
+        np.add.reduce(terms, axis=0, out=out)  # after row (tests guard this)
+    else:
+        out[0] = np.add.accumulate(terms[:, 0])[-1]
+
+
+RULES: dict[str, Rule] = {
+    # n-ary sums (SUM nodes and flattened +/- chains) run as "sum" groups in Program._plan_sum
+    "sum": Rule(_sum_rows, lambda z, *terms: 1.0),
+    "add": Rule(lambda out, a, b: np.add(a, b, out=out), lambda z, a, b: (1.0, 1.0)),
+    "sub": Rule(lambda out, a, b: np.subtract(a, b, out=out), lambda z, a, b: (1.0, -1.0)),
+    "mul": Rule(lambda out, a, b: np.multiply(a, b, out=out), lambda z, a, b: (b, a)),
+    "div": Rule(
+        lambda out, a, b: np.divide(a, b, out=out),
+        lambda z, a, b: (1.0 / b, -z / b),
+        lambda z, a, b: b == 0,
+    ),
+    "pow": Rule(
+        lambda out, a, b: np.copyto(out, _pow(a, b)),
+        lambda z, a, b: (_base_derivative(a, b), _exponent_derivative(z, a)),
+        _overflowed,
+    ),
+    "neg": Rule(lambda out, a: np.negative(a, out=out), lambda z, a: -1.0),
+    "pow_const": Rule(
+        lambda out, a, k: np.copyto(out, _pow(a, k)),
+        lambda z, a, k: _base_derivative(a, k),
+        lambda z, a, k: _overflowed(z, a),
+    ),
+    "exp": Rule(lambda out, a: np.copyto(out, _exp(a)), lambda z, a: z, _overflowed),
+    "log": Rule(lambda out, a: np.copyto(out, _log(a)), lambda z, a: 1.0 / a, lambda z, a: a <= 0),
+    "tanh": Rule(lambda out, a: np.copyto(out, _tanh(a)), lambda z, a: 1.0 - z * z),
+    "sigmoid": Rule(_sigmoid, lambda z, a: z * (1.0 - z)),
+    "relu": Rule(
+        lambda out, a: np.copyto(out, np.where(a < 0, 0.0, a)),
+        lambda z, a: np.where(z > 0, 1.0, 0.0),
+    ),
+}
+
+
+# --- strided views for index arrays that are arithmetic patterns ----------------
+
+
+def _affine_dims(idx) -> list[tuple[int, int]] | None:
+    """[(size, stride), ...] innermost first, with idx.ravel()[i] = idx[0] + sum(i_d * stride_d), or None."""
+    flat = idx.ravel()
+    dims = []
+    while flat.size > 1:
+        steps = np.diff(flat)
+        breaks = np.flatnonzero(steps != steps[0])
+        run = int(breaks[0]) + 1 if breaks.size else flat.size
+        if flat.size % run:
+            return None
+        rows = flat.reshape(-1, run)
+        if not np.array_equal(rows - rows[:, :1], np.broadcast_to(rows[0] - rows[0, 0], rows.shape)):
+            return None
+        dims.append((run, int(steps[0])))
+        flat = rows[:, 0]
+    return dims
+
+
+def _split(dims: list[tuple[int, int]], cuts: list[int]) -> list[tuple[int, int]]:
+    """The same pattern over finer dimensions whose running sizes are ``cuts`` (innermost first)."""
+    out, lo = [], 1
+    for size, stride in dims:
+        hi = lo * size
+        for c in (c for c in cuts if lo <= c < hi):
+            nxt = min(x for x in cuts + [hi] if x > c)
+            out.append((nxt // c, stride * (c // lo)))
+        lo = hi
+    return out
+
+
+def _common_shape(patterns: list[list[tuple[int, int]]], n: int) -> list[int] | None:
+    """Running sizes (innermost first) that refine every pattern, or None if they do not nest."""
+    cuts = sorted({1, n}.union(*({_prod(d[: i + 1]) for i in range(len(d))} for d in patterns)))
+    if any(b % a for a, b in zip(cuts, cuts[1:], strict=False)):
+        return None
+    return cuts[:-1]
+
+
+def _prod(dims) -> int:
+    return math.prod(size for size, _ in dims)
+
+
+class _Reads:
+    """Readers of several same-length index arrays (each into its own buffer), in one shared shape.
+
+    Arithmetic patterns become strided views (no copy); the rest are gathered on
+    each ``get``. ``shape`` is the shape every reader returns and every output
+    block is reshaped to.
+    """
+
+    def __init__(self, sources: list[tuple]) -> None:
+        n = sources[0][1].size
+        pats = [_affine_dims(ix) for _, ix in sources]
+        cuts = _common_shape([p for p in pats if p is not None], n)
+        if cuts is None:  # patterns that do not nest: keep the first, gather the others
+            keep = next(i for i, p in enumerate(pats) if p is not None)
+            pats = [p if i == keep else None for i, p in enumerate(pats)]
+            cuts = _common_shape([pats[keep]], n)
+        sizes = [b // a for a, b in zip(cuts, cuts[1:] + [n], strict=False)]
+        self.shape = tuple(reversed(sizes))
+        self.readers = []
+        for (buf, ix), pat in zip(sources, pats, strict=False):
+            if pat is None:
+                self.readers.append((buf, None, ix.reshape(self.shape)))
+            else:
+                strides = tuple(s * buf.itemsize for _, s in reversed(_split(pat, cuts)))
+                view = as_strided(buf[int(ix.flat[0]) :], self.shape, strides, writeable=False)
+                self.readers.append((buf, view, None))
+
+    def get(self, i: int):
+        buf, view, ix = self.readers[i]
+        return view if view is not None else buf[ix]
+
+
+# --- the program ---------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """One vectorised operation: the nodes of one level made by one primitive (or n-ary sums)."""
+
+    kind: str  # a primitive name, or "sum" for flattened +/- chains with fused products
+    level: int
+    nodes: list  # the output nodes (sum heads for "sum"), latest in eager order first
+    rows: int = 1  # "sum": terms per head; the region holds the k rows of terms, then the heads
+    start: int = 0  # first index of the group's region in the value buffer
+
+    @property
+    def out(self) -> int:
+        """Index of the first output node."""
+        return self.start + (self.rows * len(self.nodes) if self.kind == "sum" else 0)
+
+    @property
+    def end(self) -> int:
+        return self.out + len(self.nodes)
+
+
+def _key(rank: int, slot: int, width: int):
+    """Sort key of a gradient contribution: eager backward visits later nodes first, and a
+    node's children in order (``slot`` < ``width``, the most children any node has)."""
+    return -width * rank + slot
+
+
+class Program:
+    """A compiled static graph: ``forward()`` and ``backward()`` re-run it on the leaves' current data.
+
+    Made by ``micrograd.compile(root)``. ``leaves`` lists the graph's leaves in
+    the program's order (the ``params`` given to ``compile`` first).
+    """
+
+    def __init__(self, root: Value, params: Sequence[Value] | None = None) -> None:
+        if not isinstance(root, Value):
+            raise CompileError(f"compile() needs the Value at the top of a graph, got {type(root).__name__}")
+        try:
+            order = _interior_topological_order(root)
+        except AttributeError as exc:
+            raise CompileError(f"the graph holds a child that is not a Value ({exc})") from None
+        for node in order:
+            prim = node._prim
+            if prim is None or prim.name not in RULES:
+                name = "none" if prim is None else f"{prim.name!r} (symbol {prim.symbol!r})"
+                raise CompileError(
+                    f"cannot compile a node with op {name}: only the primitives "
+                    f"{', '.join(PRIMITIVES)} compile; build the graph from Value operations"
+                )
+        self.root = root
+        with _no_gc():  # collections would rescan the whole graph: 2-3x the compile time
+            self._build(order, list(params or ()))
+            self._plan()
+
+    # -- compile time: levels and groups --------------------------------------------
+    def _build(self, order: list[Value], params: list[Value]) -> None:
+        # (plain loops over the nodes: compiling must cost less than one eager step)
+        rank = {node: i for i, node in enumerate(order)}
+        uses: dict[Value, int] = {}  # how many times each node is an input, in order of first use
+        get = uses.get
+        width = 2
+        for node in order:
+            if node._args is None:
+                a, b = node._a, node._b
+                uses[a] = get(a, 0) + 1
+                if b is not None:
+                    uses[b] = get(b, 0) + 1
+            else:  # an n-ary SUM
+                width = max(width, len(node._args))
+                for child in node._args:
+                    uses[child] = get(child, 0) + 1
+        uses[self.root] = 0
+        self._width = width  # the root never vanishes into a consumer
+
+        # leaves: the given params first, then the rest in order of first use
+        leaves = [p for p in dict.fromkeys(params) if isinstance(p, Value) and p in uses and p._a is None]
+        given = set(leaves)
+        leaves += [n for n in uses if n._a is None and n not in given]
+        if not order:  # the root is a leaf
+            leaves = [self.root]
+        self.leaves = tuple(leaves)
+
+        sums = {n for n in order if n._prim.name in ("add", "sub")}
+        products = {n for n in order if n._prim.name == "mul" and uses[n] == 1}
+
+        def fusable(n: Value) -> bool:  # a product used only by this sum
+            return n in products
+
+        # flatten +/- chains: a single-use +/- left child joins its parent's sum, and
+        # single-use products among the terms are fused in; summed left to right, the
+        # partial sums are the chain's links, so every rounding is the eager one
+        absorbed = {n._a for n in sums if n._a in sums and uses[n._a] == 1}
+        terms: dict[Value, list] = {}  # head -> [(operand a, operand b or None, sign, key a, key b)]
+        inner: dict[Value, tuple] = {}  # a vanished node -> (head, terms in its partial sum | None, sign)
+        for node in order:
+            if node._args is not None:  # an n-ary SUM is a sum of its children already
+                items = [(child, 1.0, node, slot) for slot, child in enumerate(node._args)]
+            elif node not in sums or node in absorbed:
+                continue
+            else:
+                chain = [node]
+                while chain[-1]._a in absorbed:
+                    chain.append(chain[-1]._a)
+                chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
+                items = [(chain[0]._a, 1.0, chain[0], 0)]
+                items += [(link._b, 1.0 if link._prim.name == "add" else -1.0, link, 1) for link in chain]
+                if len(items) == 2 and not any(fusable(t) for t, *_ in items):
+                    continue  # a plain a + b stays a binary op
+                for j, link in enumerate(chain[:-1]):
+                    inner[link] = (node, j + 2, 1.0)  # the sum of the first j + 2 terms
+            head_terms = []
+            for t, sign, link, slot in items:
+                if fusable(t):
+                    inner[t] = (node, None, sign)
+                    head_terms.append((t._a, t._b, sign, _key(rank[t], 0, width), _key(rank[t], 1, width)))
+                else:
+                    head_terms.append((t, None, sign, _key(rank[link], slot, width), 0))
+            terms[node] = head_terms
+
+        # levels, then groups by (level, kind)
+        level = dict.fromkeys(leaves, 0)
+        groups: dict[tuple, _Group] = {}
+        for node in order:
+            if node in inner:
+                continue
+            if node in terms:
+                ops = [x for a, b, *_ in terms[node] for x in (a, b) if x is not None]
+                lv, kind, rows = 1 + max(level[x] for x in ops), "sum", len(terms[node])
+            else:
+                lv = 1 + max(level[node._a], 0 if node._b is None else level[node._b])
+                kind, rows = node._prim.name, 1
+            level[node] = lv
+            g = groups.get((lv, kind, rows))
+            if g is None:
+                g = groups[(lv, kind, rows)] = _Group(kind, lv, [], rows)
+            g.nodes.append(node)
+        self._groups = sorted(groups.values(), key=lambda g: (g.level, g.kind, g.rows))
+        self._top = max((g.level for g in self._groups), default=0)
+
+        # the value buffer: leaves, then each group's region in level order, then a constant 1.0
+        index = {leaf: i for i, leaf in enumerate(leaves)}
+        self._head_at: dict[Value, tuple] = {}
+        pos = len(leaves)
+        for g in self._groups:
+            g.nodes.reverse()  # latest first: gradient contributions then fall in eager order
+            g.start = pos
+            out = g.out
+            for i, node in enumerate(g.nodes):
+                index[node] = out + i
+                self._head_at[node] = (g, i)
+            pos = g.end
+        self._one = pos
+        self._val = np.zeros(pos + 1)
+        self._val[self._one] = 1.0
+        self._grad = np.zeros(pos + 1)
+        self._index, self._rank, self._terms, self._inner = index, rank, terms, inner
+
+    # -- compile time: index arrays, views, buffers ------------------------------------
+    def _plan(self) -> None:
+        """Precompute every index array, view and buffer that the passes use."""
+        nl = len(self.leaves)
+        # gradient contributions, each to a slot of the buffer C: (owners, eager keys, first slot);
+        # C[0:nl] holds the leaves' incoming .grad, added first
+        first = _key(len(self._rank) + 1, 0, self._width)
+        contributions: list[tuple] = [(np.arange(nl), np.full(nl, first), 0)]
+        nc = nl
+        self._fwd: list[Callable] = []
+        self._bwd: dict[int, list[Callable]] = {}
+        for g in sorted(self._groups, key=lambda g: -g.level):  # C laid out in backward order
+            plan = self._plan_sum if g.kind == "sum" else self._plan_op
+            fwd, bwd, nc = plan(g, nc, contributions)
+            self._fwd.append(fwd)
+            self._bwd.setdefault(g.level, []).append(bwd)
+        self._fwd.reverse()
+        self._c = np.zeros(nc)
+
+        # per level: which contributions add into which node, in eager order
+        owner = np.concatenate([o for o, _, _ in contributions])
+        key = np.concatenate([k for _, k, _ in contributions])
+        slot = np.concatenate([s + np.arange(len(o)) for o, _, s in contributions])
+        keep = owner != self._one
+        owner, key, slot = owner[keep], key[keep], slot[keep]
+        bounds = {0: (0, nl)}
+        for g in self._groups:
+            lo, hi = bounds.get(g.level, (g.start, g.end))
+            bounds[g.level] = (min(lo, g.start), max(hi, g.end))
+        self._scratch = []
+        node_level = np.zeros(len(self._val), dtype=np.int64)
+        for lv, (lo, hi) in bounds.items():
+            node_level[lo:hi] = lv
+        lv_of = node_level[owner]
+        self._gather = {}
+        for lv in range(self._top):
+            sel = np.flatnonzero(lv_of == lv)
+            o, k, s = owner[sel], key[sel], slot[sel]
+            by_owner = np.lexsort((s, o))  # the layout's order, owner by owner
+            ks, same = k[by_owner], o[by_owner][1:] == o[by_owner][:-1]
+            in_order = bool(np.all(ks[1:][same] > ks[:-1][same]))
+            lo, hi = bounds[lv]
+            counts = np.bincount(o - lo, minlength=hi - lo)
+            targets = np.flatnonzero(counts)
+            per = int(counts[targets[0]])
+            if lv and targets.size > 1 and np.all(counts[targets] == per):
+                # every node has `per` contributions: add them row by row (sequential, exact)
+                by_key = np.lexsort((k, o))
+                src2d = s[by_key].reshape(targets.size, per).T
+                reads = _Reads([(self._c, src2d)])
+                rows = np.empty(reads.shape)
+                pos = lo + targets
+                if np.array_equal(pos, np.arange(pos[0], pos[0] + pos.size)):
+                    pos = slice(int(pos[0]), int(pos[0]) + pos.size)
+                self._gather[lv] = ("rows", reads, rows.reshape(per, targets.size), pos)
+                continue
+            perm = np.argsort(s if in_order else k, kind="stable")
+            src = s[perm]
+            if src.size and np.array_equal(src, np.arange(src[0], src[0] + src.size)):
+                src = slice(int(src[0]), int(src[0]) + src.size)  # contiguous: no gather
+            self._gather[lv] = ("bincount", lo, hi, o[perm] - lo, src)
+
+    def _plan_op(self, g: _Group, nc: int, contributions: list):
+        """One primitive on m nodes: z = f(a[, b]); contributions da * g and db * g."""
+        val, grad, index, rule = self._val, self._grad, self._index, RULES[g.kind]
+        m = len(g.nodes)
+        ixs = [np.array([index[n._a] for n in g.nodes])]
+        if PRIMITIVES[g.kind].arity == 2:
+            ixs.append(np.array([index[n._b] for n in g.nodes]))
+        reads = _Reads([(val, ix) for ix in ixs])
+        shape, arity = reads.shape, len(ixs)
+        z = val[g.start : g.end].reshape(shape)
+        gz = grad[g.start : g.end].reshape(shape)
+        extra = ()
+        if g.kind == "pow_const":  # exponents: one number, or one per node
+            ks = np.array([float(n._prim.const) for n in g.nodes])
+            extra = (float(ks[0]),) if np.all(ks == ks[0]) else (ks.reshape(shape),)
+        ranks = np.array([self._rank[n] for n in g.nodes])
+        blocks = []
+        for slot, ix in enumerate(ixs):
+            contributions.append((ix, _key(ranks, slot, self._width), nc))
+            blocks.append(self._cview(nc, m, shape))
+            nc += m
+
+        def forward() -> None:
+            inputs = [reads.get(i) for i in range(arity)]
+            rule.forward(z, *inputs, *extra)
+            if rule.refuse is not None:
+                if rule.refuse(z, *inputs, *extra).any():
+                    self._replay()
+
+        def backward() -> None:
+            inputs = [reads.get(i) for i in range(arity)]
+            local = rule.derivative(z, *inputs, *extra)
+            for d, block in zip(local if arity == 2 else (local,), blocks, strict=True):
+                np.multiply(d, gz, out=block())
+
+        return forward, backward, nc
+
+    def _plan_sum(self, g: _Group, nc: int, contributions: list):
+        """n-ary sums of m heads with k terms each (products fused in), accumulated row by row."""
+        val, grad, index, one, k, m = self._val, self._grad, self._index, self._one, g.rows, len(g.nodes)
+        add_rows = RULES["sum"].forward
+        a_ix = np.empty((k, m), dtype=np.int64)
+        b_ix = np.full((k, m), one, dtype=np.int64)
+        sign = np.empty((k, m))
+        key_a = np.empty((k, m), dtype=np.int64)
+        key_b = np.zeros((k, m), dtype=np.int64)
+        for i, head in enumerate(g.nodes):
+            for j, (a, b, s, ka, kb) in enumerate(self._terms[head]):
+                a_ix[j, i], sign[j, i], key_a[j, i] = index[a], s, ka
+                if b is not None:
+                    b_ix[j, i], key_b[j, i] = index[b], kb
+        heads = np.arange(g.out, g.end)
+        product = (b_ix != one).any(axis=1)
+        region = val[g.start : g.out].reshape(k, m)
+        sums = val[g.out : g.end]
+        runs = []  # rows r0:r1 of one kind (plain terms, or products a * b)
+        r0 = 0
+        while r0 < k:
+            r1 = r0 + 1
+            while r1 < k and product[r1] == product[r0]:
+                r1 += 1
+            sources = [(val, a_ix[r0:r1]), (grad, np.broadcast_to(heads, (r1 - r0, m)))]
+            if product[r0]:
+                sources.append((val, b_ix[r0:r1]))
+            reads = _Reads(sources)
+            n = (r1 - r0) * m
+            sg = sign[r0:r1].reshape(reads.shape) if (sign[r0:r1] < 0).any() else None
+            contributions.append((a_ix[r0:r1].ravel(), key_a[r0:r1].ravel(), nc))
+            blocks = [self._cview(nc, n, reads.shape)]
+            nc += n
+            if product[r0]:
+                contributions.append((b_ix[r0:r1].ravel(), key_b[r0:r1].ravel(), nc))
+                blocks.append(self._cview(nc, n, reads.shape))
+                nc += n
+            runs.append((region[r0:r1].reshape(reads.shape), bool(product[r0]), reads, sg, blocks))
+            r0 = r1
+
+        def forward() -> None:
+            for block, prod, reads, sg, _ in runs:
+                if prod:
+                    np.multiply(reads.get(0), reads.get(2), out=block)
+                else:
+                    np.copyto(block, reads.get(0))
+                if sg is not None:
+                    block *= sg  # a subtracted term: x - y == x + (-y), exactly
+            add_rows(sums, region)  # left to right, as the eager chain
+
+        def backward() -> None:
+            for _, prod, reads, sg, blocks in runs:
+                gs = reads.get(1) if sg is None else reads.get(1) * sg  # +-1.0 * g, exactly
+                if prod:  # the fused product's grad is gs; a gets b * gs, b gets a * gs
+                    np.multiply(reads.get(2), gs, out=blocks[0]())
+                    np.multiply(reads.get(0), gs, out=blocks[1]())
+                else:
+                    np.copyto(blocks[0](), gs)
+
+        return forward, backward, nc
+
+    def _cview(self, start: int, n: int, shape: tuple) -> Callable:
+        """A block of the contribution buffer, reshaped (the buffer is allocated after planning)."""
+        return lambda: self._c[start : start + n].reshape(shape)
+
+    # -- run time -------------------------------------------------------------------
+    def forward(self, write_back: bool = False) -> float:
+        """Recompute every node from the leaves' current ``.data``; return the root's value.
+
+        With ``write_back=True`` every interior node's ``.data`` is updated too
+        (one Python assignment per node: for drawing the graph, not for speed).
+        """
+        n = len(self.leaves)
+        self._val[:n] = np.fromiter(map(_data, self.leaves), float, n)
+        with np.errstate(all="ignore"):
+            for step in self._fwd:
+                step()
+        if write_back:
+            for node in self._rank:
+                node.data = self.value_of(node)
+        return float(self._val[self._index[self.root]])
+
+    def backward(self, write_back: bool = False) -> None:
+        """Add d(root)/d(leaf) to every leaf's ``.grad`` like ``root.backward()``; call after ``forward()``.
+
+        With ``write_back=True`` every interior node's ``.grad`` is set as the
+        eager ``backward()`` leaves it.
+        """
+        if not self._groups:  # the root is a leaf: d(root)/d(root) accumulates
+            self.root.grad += 1.0
+            return
+        leaves, grad, c = self.leaves, self._grad, self._c
+        n = len(leaves)
+        c[:n] = np.fromiter(map(_grad, leaves), float, n)
+        with np.errstate(all="ignore"):
+            grad[self._index[self.root]] = 1.0
+            for lv in range(self._top, -1, -1):
+                if lv < self._top:
+                    how, *plan = self._gather[lv]
+                    if how == "rows":
+                        reads, rows, pos = plan
+                        np.copyto(rows.reshape(reads.shape), reads.get(0))
+                        grad[pos] = np.add.reduce(rows, axis=0) if rows.shape[0] > 1 else rows[0]
+                    else:
+                        lo, hi, owner, src = plan
+                        grad[lo:hi] = np.bincount(owner, weights=c[src], minlength=hi - lo)
+                for step in self._bwd.get(lv, ()):
+                    step()
+        for leaf, g in zip(leaves, grad[:n].tolist(), strict=True):
+            leaf.grad = g
+        if write_back:
+            for node in self._rank:
+                node.grad = self.grad_of(node)
+
+    def value_of(self, node: Value) -> float:
+        """The value ``node`` had in the last ``forward()`` (any node of the graph)."""
+        return self._read(node, grad=False)
+
+    def values(self, nodes: Iterable[Value]) -> np.ndarray:
+        """The values of ``nodes`` in the last ``forward()``, as a float64 array."""
+        index, val = self._index, self._val
+        try:
+            return val[[index[n] for n in nodes]]
+        except (KeyError, TypeError):
+            return np.array([self._read(n, grad=False) for n in nodes], dtype=float)
+
+    def grad_of(self, node: Value) -> float:
+        """The gradient the last ``backward()`` gave ``node`` (a leaf's: its accumulated ``.grad``)."""
+        return self._read(node, grad=True)
+
+    def _read(self, node: Value, grad: bool) -> float:
+        buf = self._grad if grad else self._val
+        if node in self._index:
+            return float(buf[self._index[node]])
+        if node not in self._inner:
+            raise KeyError(f"{node!r} is not a node of this compiled graph")
+        head, row, sign = self._inner[node]  # a link of a flattened sum, or a fused product
+        if grad:  # every link passes on the head's grad; a term receives +-1.0 times it
+            return sign * float(self._grad[self._index[head]])
+        if row is None:
+            return float(self._val[self._index[node._a]] * self._val[self._index[node._b]])
+        g, i = self._head_at[head]
+        terms = self._val[g.start : g.out].reshape(g.rows, len(g.nodes))[:row, i]
+        return float(np.add.accumulate(terms)[-1])  # the eager chain's partial sum
+
+    def _replay(self) -> None:
+        """Some input is refused: evaluate eagerly, in topological order, so the first refusal raises.
+
+        (Where several nodes fail, this is the first in the order ``backward()``
+        uses; rebuilding the graph eagerly would report the first one built.)
+        """
+        vals = {leaf: leaf.data for leaf in self.leaves}
+        for node in self._rank:  # children before parents, as the graph was built
+            vals[node] = node._prim.forward(*[vals[child] for child in node._children])
+
+    def __repr__(self) -> str:
+        return (
+            f"Program(nodes={len(self._rank)}, leaves={len(self.leaves)}, "
+            f"levels={self._top}, groups={len(self._groups)})"
+        )
+
+
+class _no_gc:
+    """Pause the cycle collector inside one call, and restore it on every exit.
+
+    Compiling allocates several small objects per node; each collection they
+    trigger would rescan the whole (large, alive) graph.
+    """
+
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.collecting:
+            gc.enable()
+
+
+_data = attrgetter("data")
+_grad = attrgetter("grad")
+
+
+def compile(root: Value, params: Sequence[Value] | None = None) -> Program:
+    """Compile the static graph under ``root`` into a :class:`Program` (see the module docstring).
+
+    ``params``: leaves to number first, in this order (e.g. ``model.parameters()``);
+    a model's weights in order make the batch's index arrays arithmetic, so they
+    are read as strided views instead of gathered.
+    """
+    return Program(root, params)
+
+
+class _CallableModule(types.ModuleType):
+    """Importing ``micrograd.compile`` makes the package attribute this module: keep it callable."""
+
+    def __call__(self, root: Value, params: Sequence[Value] | None = None) -> Program:
+        return compile(root, params)
+
+
+sys.modules[__name__].__class__ = _CallableModule
