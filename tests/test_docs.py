@@ -1,0 +1,491 @@
+"""The documentation, executed: every ```python block in README.md and docs/**/*.md runs.
+
+The convention (docs/writing-docs.md explains it with examples):
+
+- A ```python block is executed. The blocks of one file run in order in one
+  shared namespace, like the cells of a notebook, in a fresh empty working
+  directory (so a block may write files).
+- An ```output block right after a ```python block (only blank lines between)
+  holds what that block prints. The printed text must match it exactly, line
+  for line (trailing spaces and trailing blank lines aside), so a number in a
+  document cannot drift from what the code computes.
+- A block that prints must be followed by an ```output block; a block that
+  prints nothing needs none, but it still runs and must not raise.
+- ```python skip: <reason> marks a block that is shown but not run; the reason
+  is required. Keep such blocks rare.
+- Any other fence (```bash, ```text, ...) is shown only. Python fences spelled
+  another way (```py, ```pycon, ```python3) are refused, so that no example
+  silently escapes the tests.
+
+Failures name the file and the line of the block; a traceback points at the
+line of the Markdown file itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import os
+import random
+import re
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import seed_demo_trace, seed_text
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*(.*?)\s*$")
+_PYTHONISH = re.compile(r"^(py|pycon|python\d*|ipython\d*|python\s.*)$", re.IGNORECASE)
+
+
+class DocError(AssertionError):
+    """A document's code block failed, or the document breaks the convention."""
+
+
+@dataclass
+class Block:
+    """One fenced block: its info string, its text, and where it starts in the file."""
+
+    info: str
+    text: str
+    line: int  # 1-based line of the opening fence
+
+    @property
+    def first_code_line(self) -> int:
+        return self.line + 1
+
+
+@dataclass
+class Cell:
+    """A ```python block to run and the ```output block that shows what it prints (if any)."""
+
+    code: Block
+    output: Block | None
+    skip_reason: str | None
+
+
+def parse_blocks(text: str, where: str) -> list[tuple[Block, int]]:
+    """The fenced blocks of a Markdown text, each with the line where it closes."""
+    blocks = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if not m or (m.group(1)[0] == "`" and "`" in m.group(2)):  # a backtick fence's info has no backticks
+            i += 1
+            continue
+        fence, info, start = m.group(1), m.group(2), i
+        body = []
+        i += 1
+        while i < len(lines):
+            close = _FENCE.match(lines[i])
+            if (
+                close
+                and close.group(1)[0] == fence[0]
+                and len(close.group(1)) >= len(fence)
+                and not close.group(2)
+            ):
+                break
+            body.append(lines[i])
+            i += 1
+        else:
+            raise DocError(f"{where}:{start + 1}: this code block is never closed (missing {fence})")
+        blocks.append((Block(info, "\n".join(body) + "\n" if body else "", start + 1), i + 1))
+        i += 1
+    return blocks
+
+
+def parse_cells(path: Path) -> list[Cell]:
+    """The python cells of a Markdown file, each paired with its output block."""
+    where = _rel(path)
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    cells: list[Cell] = []
+    previous_end = None  # closing line (1-based) of the last python block
+    for block, end in parse_blocks(text, where):
+        info = block.info
+        if info == "output":
+            between = lines[previous_end : block.line - 1] if previous_end is not None else ["?"]
+            if not cells or cells[-1].output is not None or any(s.strip() for s in between):
+                raise DocError(
+                    f"{where}:{block.line}: an ```output block must come right after the ```python block "
+                    "whose output it shows (only blank lines between)"
+                )
+            cells[-1].output = block
+            previous_end = None
+            continue
+        previous_end = None
+        if info == "python":
+            cells.append(Cell(block, None, None))
+            previous_end = end
+        elif info.startswith("python skip"):
+            reason = info[len("python skip") :].lstrip()
+            if not reason.startswith(":") or not reason[1:].strip():
+                raise DocError(
+                    f"{where}:{block.line}: a block that is not run needs a reason: ```python skip: <why>"
+                )
+            cells.append(Cell(block, None, reason[1:].strip()))
+            previous_end = end
+        elif _PYTHONISH.match(info):
+            raise DocError(
+                f"{where}:{block.line}: unknown fence ```{info}; write ```python (run and checked) "
+                "or ```python skip: <why> (shown only)"
+            )
+    return cells
+
+
+def _normalise(text: str) -> list[str]:
+    return [line.rstrip() for line in text.rstrip("\n").splitlines()] if text.strip() else []
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+@contextlib.contextmanager
+def _sandbox(directory: Path, module_name: str):
+    """Run in ``directory`` with a fresh module namespace; restore cwd, sys.modules and the RNGs after."""
+    saved_cwd = os.getcwd()
+    saved_random = random.getstate()
+    numpy = sys.modules.get("numpy")
+    saved_numpy = numpy.random.get_state() if numpy is not None else None
+    module = types.ModuleType(module_name)
+    sys.modules[module_name] = module  # so classes defined in a doc have a home (dataclasses, pickle)
+    os.chdir(directory)
+    try:
+        yield module.__dict__
+    finally:
+        os.chdir(saved_cwd)
+        sys.modules.pop(module_name, None)
+        random.setstate(saved_random)
+        numpy = sys.modules.get("numpy")
+        if saved_numpy is not None and numpy is not None:
+            numpy.random.set_state(saved_numpy)
+        elif numpy is not None:  # numpy was first imported by the doc: leave it as a fresh import would
+            numpy.random.seed()
+
+
+def run_markdown(path: Path, workdir: Path) -> int:
+    """Run every python cell of ``path`` in order; raise DocError on the first failure.
+
+    Returns the number of cells run. Output mismatches are collected so that
+    one run reports all of them; an exception stops the file (later cells
+    depend on earlier ones).
+    """
+    where = _rel(path)
+    cells = parse_cells(path)
+    mismatches = []
+    ran = 0
+    module_name = "doc_" + re.sub(r"\W", "_", where)
+    with _sandbox(workdir, module_name) as namespace:
+        for cell in cells:
+            if cell.skip_reason is not None:
+                continue
+            # pad with blank lines so that tracebacks give the line numbers of the Markdown file
+            source = "\n" * (cell.code.first_code_line - 1) + cell.code.text
+            stdout = io.StringIO()
+            try:
+                code = compile(source, str(path), "exec")
+                with contextlib.redirect_stdout(stdout):
+                    exec(code, namespace)
+            except Exception as exc:
+                tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__.tb_next))
+                raise DocError(
+                    f"{where}:{cell.code.line}: the python block raised {type(exc).__name__}: {exc}\n"
+                    + (f"(printed before that:\n{stdout.getvalue()})\n" if stdout.getvalue() else "")
+                    + tb
+                ) from exc
+            ran += 1
+            actual = _normalise(stdout.getvalue())
+            if cell.output is None:
+                if actual:
+                    mismatches.append(
+                        f"{where}:{cell.code.line}: the python block prints, but no ```output block "
+                        "follows it to show what; it printed:\n" + "\n".join(actual)
+                    )
+                continue
+            expected = _normalise(cell.output.text)
+            if actual != expected:
+                diff = "\n".join(
+                    difflib.unified_diff(
+                        expected, actual, f"{where}:{cell.output.line} (document)", "printed", lineterm=""
+                    )
+                )
+                mismatches.append(
+                    f"{where}:{cell.code.line}: the output of the python block differs from the "
+                    f"```output block at line {cell.output.line}:\n{diff}"
+                )
+    if mismatches:
+        raise DocError("\n\n".join(mismatches))
+    return ran
+
+
+# --- the documents --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[_rel(p) for p in DOCS])
+def test_document_runs_and_prints_what_it_shows(path: Path, tmp_path: Path) -> None:
+    failure = None
+    try:
+        run_markdown(path, tmp_path)
+    except DocError as err:
+        failure = str(err)
+    if failure:
+        pytest.fail(failure, pytrace=False)
+
+
+def test_the_documents_exist() -> None:
+    assert (REPO / "docs" / "tutorial.md") in DOCS
+    assert sum(len(parse_cells(p)) for p in DOCS) > 50
+
+
+@pytest.mark.parametrize("path", DOCS, ids=[_rel(p) for p in DOCS])
+def test_relative_links_and_images_resolve(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    # drop code blocks: their brackets are code, not links
+    prose = re.sub(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1\s*$", "", text, flags=re.S | re.M)
+    missing = []
+    for target in re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", prose):
+        if re.match(r"^[a-z]+:|^#", target):
+            continue  # a web address or an anchor in the same page
+        if not (path.parent / target.split("#")[0]).exists():
+            missing.append(target)
+    assert not missing, f"{_rel(path)} links to files that do not exist: {missing}"
+
+
+# --- the harness itself: it must catch a changed number -------------------------------------
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    doc = tmp_path / "doc.md"
+    doc.write_text(text, encoding="utf-8")
+    return doc
+
+
+GOOD = """# A doc
+
+Floats are printed exactly:
+
+```python
+x = 0.1 + 0.2
+print(x)
+```
+
+```output
+0.30000000000000004
+```
+
+A later block sees the names of earlier ones:
+
+```python
+y = x * 2
+```
+
+```python
+print(y)
+```
+
+```output
+0.6000000000000001
+```
+"""
+
+
+def test_harness_passes_a_correct_document(tmp_path: Path) -> None:
+    assert run_markdown(_write(tmp_path, GOOD), tmp_path) == 3
+
+
+def test_harness_fails_when_a_printed_number_changes(tmp_path: Path) -> None:
+    doc = _write(tmp_path, GOOD.replace("0.30000000000000004", "0.30000000000000005"))
+    with pytest.raises(DocError, match=r"doc\.md:5: the output of the python block differs") as err:
+        run_markdown(doc, tmp_path)
+    assert "-0.30000000000000005" in str(err.value) and "+0.30000000000000004" in str(err.value)
+
+
+def test_harness_fails_when_a_number_in_the_readme_changes(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "\n24.7041\n" in readme
+    doc = _write(tmp_path, readme.replace("\n24.7041\n", "\n24.7042\n"))
+    with pytest.raises(DocError, match=r"the output of the python block differs"):
+        run_markdown(doc, tmp_path)
+
+
+def test_harness_reports_an_exception_at_its_markdown_line(tmp_path: Path) -> None:
+    doc = _write(tmp_path, "# t\n\n```python\na = 1\nb = a / 0\n```\n")
+    with pytest.raises(DocError, match=r"doc\.md:3: the python block raised ZeroDivisionError") as err:
+        run_markdown(doc, tmp_path)
+    assert 'doc.md", line 5' in str(err.value)
+
+
+def test_harness_runs_blocks_without_output(tmp_path: Path) -> None:
+    doc = _write(tmp_path, "```python\nraise RuntimeError('runs')\n```\n")
+    with pytest.raises(DocError, match="RuntimeError: runs"):
+        run_markdown(doc, tmp_path)
+
+
+def test_harness_requires_output_for_a_block_that_prints(tmp_path: Path) -> None:
+    doc = _write(tmp_path, "```python\nprint(42)\n```\n")
+    with pytest.raises(DocError, match=r"doc\.md:1: the python block prints, but no ```output block"):
+        run_markdown(doc, tmp_path)
+
+
+def test_harness_requires_a_reason_to_skip(tmp_path: Path) -> None:
+    skipped = "```python skip: needs graphviz's dot program\nimport nothing_here\n```\n"
+    assert run_markdown(_write(tmp_path, skipped), tmp_path) == 0
+    for info in ("python skip", "python skip:", "python skip:   "):
+        with pytest.raises(DocError, match="needs a reason"):
+            run_markdown(_write(tmp_path, f"```{info}\nx = 1\n```\n"), tmp_path)
+
+
+@pytest.mark.parametrize("info", ["py", "pycon", "python3", "Python", "python title=x"])
+def test_harness_refuses_other_spellings_of_python(tmp_path: Path, info: str) -> None:
+    with pytest.raises(DocError, match="unknown fence"):
+        run_markdown(_write(tmp_path, f"```{info}\nx = 1\n```\n"), tmp_path)
+
+
+def test_harness_refuses_an_output_block_out_of_place(tmp_path: Path) -> None:
+    for text in (
+        "```output\n1\n```\n",  # nothing before it
+        "```python\nprint(1)\n```\nprose in between\n```output\n1\n```\n",
+        "```python\nprint(1)\n```\n```output\n1\n```\n```output\n1\n```\n",  # two outputs
+        "```bash\necho 1\n```\n```output\n1\n```\n",  # not after python
+    ):
+        with pytest.raises(DocError, match="must come right after"):
+            run_markdown(_write(tmp_path, text), tmp_path)
+
+
+def test_harness_refuses_an_unclosed_block(tmp_path: Path) -> None:
+    with pytest.raises(DocError, match=r"doc\.md:2: this code block is never closed"):
+        run_markdown(_write(tmp_path, "x\n```python\nprint(1)\n"), tmp_path)
+
+
+def test_harness_runs_in_a_scratch_directory_and_restores_state(tmp_path: Path) -> None:
+    state = random.getstate()
+    cwd = os.getcwd()
+    doc = _write(tmp_path, "```python\nimport random\nrandom.seed(1)\nopen('f.txt', 'w').write('x')\n```\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    run_markdown(doc, work)
+    assert (work / "f.txt").exists()
+    assert random.getstate() == state and os.getcwd() == cwd
+
+
+def test_other_fences_are_shown_only(tmp_path: Path) -> None:
+    doc = _write(tmp_path, "```bash\nexit 1\n```\n\n```text\nnot python\n```\n")
+    assert run_markdown(doc, tmp_path) == 0
+
+
+# --- acceptance: every seed's examples appear in the tutorial, printing the seed's numbers ---------
+
+# For each seed, what its examples print, as the seed shows it. Each must appear in the seed (so the
+# list is not made up) and in an ```output block of docs/tutorial.md, which the test above checks
+# against what the tutorial's code really prints.
+SEED_NUMBERS = {
+    "000_": ["24.7041", "138.8338", "645.5773"],  # the sneak peek
+    "001_": [
+        "4.0",
+        "3.999699999999999",
+        "-3.000000000010772",
+        "4.0002",
+        "2.0000000000042206",
+        "4.0001",
+        "0.9999999999976694",
+    ],  # slopes of d = a*b + c with h = 0.0001
+    # the seed writes results in short: Value(3.0) for what a Value repr prints as Value(data=3.0)
+    "002_": [
+        ("Value(3.0)", "Value(data=3.0)"),
+        ("Value(6.0)", "Value(data=6.0)"),
+        ("a - b    # 5", "Value(data=5.0)"),
+    ],
+    "004_": [
+        "(Value(data=2.0), Value(data=3.0))",
+        "unsupported operand type(s) for +: 'Value' and 'Value'",
+        "Value(data=5.0)",
+        "Value(data=4.0)",
+        "Value(data=-6.0), Value(data=10.0)",
+        "3.997",
+        "-3.0000000000001137",
+        "4.002",
+        "1.9999999999997797",
+        "4.0009999999999994",
+        "0.9999999999994458",
+    ],  # the Value class built step by step, slopes with h = 0.001
+    "003_": [
+        "20.0",
+        "14.00000009255109",
+        "3.99999999999997",
+        "-3.019806626980426",
+        "1.000000000000334",
+        "-7.695431999999999",
+        "0.7071067811865477",
+        "0.4999999999999998",
+        "-1.4999999999999993",
+        "0.9999999999999996",
+        "6.0",
+        "-4.0",
+        # the same neuron in PyTorch
+        "0.7071066904050358",
+        "x2 0.5000001283844369",
+        "x1 -1.5000003851533106",
+        "w1 1.0000002567688737",
+        # the notebook's MLP, with the weights it printed
+        "0.34342225762161804",
+        "-0.5891124237861678",
+        "6.606895868054532",
+        "6.6067779753029345",
+        "6.56156718545472",
+        "[-0.7786370603743357, -0.41961729625360783, -0.9397577797813043, -0.7614638727095784]",
+        "[-0.7716021275092538, -0.41675489429569573, -0.9388225451270673, -0.7547294814149134]",
+        "-0.5897989998671106",
+        "-0.8824037909061284",
+        # the moons demo
+        "337",
+        "Value(data=0.8958441028683222, grad=0) 0.5",
+        "0.010978370135492717",
+    ],
+}
+
+# Numbers the tutorial prints rounded, with the reason given there (gradient sums in the
+# notebook's set order): the seed's value, and how many decimals the tutorial shows.
+SEED_NUMBERS_ROUNDED = {
+    "003_": [(float(v), 12) for v in ("3.1886742323366386", "1.3032015611952863", "0.08702561304645334")]
+    + [(float(v), 12) for v in ("1.7235905336972022", "0.742900631385113", "0.2704862551637922")],
+}
+
+
+def _tutorial_outputs() -> str:
+    cells = parse_cells(REPO / "docs" / "tutorial.md")
+    return "\n".join(cell.output.text for cell in cells if cell.output is not None)
+
+
+@pytest.mark.parametrize("seed", sorted(SEED_NUMBERS))
+def test_tutorial_prints_each_seeds_numbers(seed: str) -> None:
+    seed_txt, outputs = seed_text(seed), _tutorial_outputs()
+    # an entry is a string printed alike by both, or (as the seed shows it, as the tutorial prints it)
+    pairs = [entry if isinstance(entry, tuple) else (entry, entry) for entry in SEED_NUMBERS[seed]]
+    not_in_seed = [s for s, _ in pairs if s not in seed_txt]
+    assert not not_in_seed, f"not printed by seed {seed}: {not_in_seed}"
+    missing = [t for _, t in pairs if t not in outputs]
+    assert not missing, f"docs/tutorial.md prints none of these numbers of seed {seed}: {missing}"
+    for value, decimals in SEED_NUMBERS_ROUNDED.get(seed, []):
+        assert repr(value) in seed_txt
+        assert f"{value:.{decimals}f}" in outputs, f"{value} to {decimals} decimals is not in the tutorial"
+
+
+def test_tutorial_prints_the_seeds_training_trace() -> None:
+    """Every moons-demo line the tutorial prints is the seed's line for that step, to 12 decimals."""
+    trace = {k: (loss, acc) for k, loss, acc in seed_demo_trace()}
+    lines = re.findall(r"^step (\d+) loss ([0-9.]+), accuracy ([0-9.]+)%$", _tutorial_outputs(), re.M)
+    assert len(lines) >= 10
+    for k, loss, acc in lines:
+        assert loss == f"{trace[int(k)][0]:.12f}" and float(acc) == trace[int(k)][1], f"step {k}"
