@@ -189,4 +189,5 @@ def _digraph_class() -> type:
     Digraph.__module__ = __name__
     Digraph.__qualname__ = "Digraph"
     DotNotFound.__module__ = __name__
+    DotNotFound.__name__ = DotNotFound.__qualname__ = "GraphvizNotFoundError"  # as tracebacks name it
     return Digraph
