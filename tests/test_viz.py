@@ -185,3 +185,14 @@ def test_import_micrograd_does_not_import_graphviz():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "ok", proc.stderr
+
+
+def test_big_graphs_get_capped_layout_settings():
+    small = Value(1.0) * 2
+    assert "nslimit" not in draw_dot(small).source
+    x = Value(1.0)
+    y = x
+    for _ in range(1000):
+        y = y * 1.0001
+    src = draw_dot(y).source
+    assert "nslimit=" in src and "splines=line" in src
