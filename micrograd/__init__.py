@@ -20,3 +20,12 @@ __all__ += ["l2_regularization"]
 __all__ += ["SGD", "Adam", "AdamW", "LinearDecay", "CosineDecay"]
 __all__ += ["compile"]
 __version__ = "0.2.0"
+
+
+def __getattr__(name: str):
+    # the pictures load on first use, so `import micrograd` never imports graphviz
+    if name in ("draw_dot", "draw_html"):
+        from . import viz
+
+        return getattr(viz, name)
+    raise AttributeError(f"module 'micrograd' has no attribute {name!r}")

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import graph_cli
 from .classifier import Classifier
 from .data import (
     DataError,
@@ -593,8 +594,12 @@ EVALUATE = Command(
     "evaluate", "report a model's accuracy on a labelled CSV file", _add_evaluate_arguments, run_evaluate
 )
 
+GRAPH = Command(
+    "graph", "draw the graph of an expression, with its gradients", graph_cli.add_arguments, graph_cli.run
+)
+
 # the subcommands, in the order 'micrograd --help' lists them; append new ones here
-COMMANDS: list[Command] = [TRAIN, PREDICT, EVALUATE]
+COMMANDS: list[Command] = [TRAIN, PREDICT, EVALUATE, GRAPH]
 
 
 # --- the entry point --------------------------------------------------------------------

@@ -1,0 +1,212 @@
+"""draw_html: its numbers against PyTorch (float64), its layout, its self-containment, its file writing."""
+
+import json
+import math
+import os
+import random
+import re
+import shutil
+
+import pytest
+import torch
+
+from micrograd.engine import Value
+from micrograd.io import atomic_write_text
+from micrograd.nn import MLP
+from micrograd.viz import draw_html
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+
+
+def seed_L():
+    """The seeds' first example: L = (a*b + c) * f, labels as in the seed."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    d = a * b
+    d.label = "d"
+    e = d + c
+    e.label = "e"
+    L = e * f
+    L.label = "L"
+    return L
+
+
+def read_model(path) -> dict:
+    text = open(path, encoding="utf-8").read()
+    body = re.search(r'<script type="application/json" id="model">(.*?)</script>', text, re.S).group(1)
+    return json.loads(body)
+
+
+def steps_for(model, name):
+    """The forward and the backward step of the node called ``name``."""
+    i = next(k for k, n in enumerate(model["nodes"]) if n["name"] == name)
+    node = model["nodes"][i]
+    return model["steps"][node["fwd"]], model["steps"][node["bwd"]]
+
+
+def test_L_chain_rule_in_words(tmp_path):
+    L = seed_L()
+    model = read_model(draw_html(L, tmp_path / "L.html"))
+    # PyTorch float64 as the reference for every value and gradient
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in
+         [("a", 2.0), ("b", -3.0), ("c", 10.0), ("f", -2.0)]}  # fmt: skip
+    t["d"] = t["a"] * t["b"]
+    t["e"] = t["d"] + t["c"]
+    t["L"] = t["e"] * t["f"]
+    for v in t.values():
+        v.retain_grad()
+    t["L"].backward()
+    shown = {n["name"]: n for n in model["nodes"]}
+    assert set(shown) == set(t)
+    for k, v in t.items():
+        assert shown[k]["data"] == f"{v.item():.4f}" and shown[k]["grad"] == f"{v.grad.item():.4f}", k
+
+    assert steps_for(model, "c")[1]["formula"] == "dL/dc = dL/de · de/dc = -2.0 · 1.0 = -2.0"
+    assert steps_for(model, "a")[1]["formula"] == "dL/da = dL/dd · dd/da = -2.0 · (-3.0) = 6.0"
+    # the output's own operation, so the local derivative is not written dL/de again
+    assert steps_for(model, "e")[1]["formula"] == "dL/de = dL/dL · d(e * f)/de = 1.0 · (-2.0) = -2.0"
+    assert steps_for(model, "L")[1]["formula"] == "dL/dL = 1.0"
+    assert steps_for(model, "d")[0]["formula"] == "d = a * b = 2.0 * (-3.0) = -6.0"
+    assert steps_for(model, "L")[0]["formula"] == "L = e * f = 4.0 * (-2.0) = -8.0"
+    assert any("other factor, b" in w for w in steps_for(model, "a")[1]["why"])
+
+
+def test_steps_are_topological_forward_then_backward(tmp_path):
+    model = read_model(draw_html(seed_L(), tmp_path / "L.html"))
+    steps, nodes = model["steps"], model["nodes"]
+    assert len(steps) == 1 + 3 + 7  # the leaves, 3 operations forward, 7 gradients backward
+    assert [s["phase"] for s in steps] == ["forward"] * 4 + ["backward"] * 7
+    fwd = [s["node"] for s in steps[1:4]]
+    assert [nodes[i]["name"] for i in fwd] == ["d", "e", "L"]
+    bwd = [nodes[s["node"]]["name"] for s in steps[4:]]
+    assert bwd[0] == "L" and sorted(bwd) == sorted(n["name"] for n in nodes)
+    for s in steps[4:]:  # every gradient is computed after the gradients it is built from
+        assert all(nodes[p]["bwd"] < nodes[s["node"]]["bwd"] for p in s["related"])
+
+
+def test_all_primitives_and_reuse_match_torch(tmp_path):
+    """Every primitive, a value used several times, a * a: each gradient and each chain-rule sum."""
+    x, y = Value(0.7, label="x"), Value(1.3, label="y")
+    z = (x * x + x / y - y**2 + (x**y).log() + (-x).exp() + y.tanh() + (x - y).relu() + (x * 2).sigmoid()) * y
+    z.label = "z"
+    model = read_model(draw_html(z, tmp_path / "z.html"))
+
+    tx = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    ty = torch.tensor(1.3, dtype=torch.float64, requires_grad=True)
+    tz = (
+        tx * tx + tx / ty - ty**2 + (tx**ty).log() + (-tx).exp() + ty.tanh() + (tx - ty).relu()
+        + torch.sigmoid(tx * 2)
+    ) * ty  # fmt: skip
+    tz.backward()
+    shown = {n["name"]: n for n in model["nodes"]}
+    assert shown["x"]["grad"] == f"{tx.grad.item():.4f}" and shown["y"]["grad"] == f"{ty.grad.item():.4f}"
+    assert shown["z"]["data"] == f"{tz.item():.4f}"
+    # the chain-rule sum written for x adds up (in its own numbers) to the gradient shown
+    formula = steps_for(model, "x")[1]["formula"]
+    products = formula.split(" = ")[-2]
+    total = sum(float(a.strip("()")) * float(b.strip("()")) for a, b in
+                (term.split(" · ") for term in products.split(" + ")))  # fmt: skip
+    assert math.isclose(total, tx.grad.item(), abs_tol=5e-3)
+    assert "x is used" in " ".join(steps_for(model, "x")[1]["why"])
+
+
+def test_gradients_are_left_as_they_were(tmp_path):
+    L = seed_L()
+    nodes = [L, *L._children, *L._children[0]._children]
+    for k, n in enumerate(nodes):
+        n.grad = 100.0 + k  # whatever the user had, e.g. from an earlier backward()
+    model = read_model(draw_html(L, tmp_path / "L.html"))
+    assert [n.grad for n in nodes] == [100.0 + k for k in range(len(nodes))]
+    assert {n["name"]: n["grad"] for n in model["nodes"]}["a"] == "6.0000"  # not 6 + 100
+
+
+def test_not_differentiable_graph_is_refused_and_grads_restored(tmp_path):
+    a = Value(1.0, label="a")
+    a.grad = 5.0
+    odd = Value(2.0, (a,), "myop")
+    with pytest.raises(TypeError, match="cannot differentiate through op 'myop'"):
+        draw_html(odd, tmp_path / "odd.html")
+    assert a.grad == 5.0 and not (tmp_path / "odd.html").exists()
+
+
+def test_page_is_self_contained(tmp_path):
+    text = (draw_html(seed_L(), tmp_path / "L.html")).read_text(encoding="utf-8")
+    without_ns = text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert not re.search(r"https?:|//[a-z0-9.-]+\.[a-z]{2,}/|@import|<link|src=", without_ns, re.I)
+    assert re.findall(r"url\(([^)]*)\)", text) and all(
+        u.startswith("#") for u in re.findall(r"url\(([^)]*)\)", text)
+    )
+    assert "default-src 'none'" in text  # the browser refuses any load the page might attempt
+
+
+def boxes(path) -> list[tuple[float, float, float, float]]:
+    """(left, top, right, bottom) of every drawn node in the page's SVG."""
+    text = open(path, encoding="utf-8").read()
+    out = []
+    for x, y, w, h in re.findall(
+        r'class="val[^"]*" transform="translate\(([-\d.]+),([-\d.]+)\)"><rect class="box" width="([\d.]+)" '
+        r'height="([\d.]+)"',
+        text,
+    ):
+        x, y, w, h = map(float, (x, y, w, h))
+        out.append((x, y, x + w, y + h))
+    for cx, cy, rx, ry in re.findall(
+        r'<ellipse cx="([-\d.]+)" cy="([-\d.]+)" rx="([\d.]+)" ry="([\d.]+)"', text
+    ):
+        cx, cy, rx, ry = map(float, (cx, cy, rx, ry))
+        out.append((cx - rx, cy - ry, cx + rx, cy + ry))
+    return out
+
+
+def mlp_output():
+    return MLP(3, [4, 4, 1], activation="tanh", rng=random.Random(0))([2.0, 3.0, -1.0])
+
+
+@pytest.mark.parametrize("layout", ["simple", pytest.param("dot", marks=needs_dot)])
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+@pytest.mark.parametrize("make", [seed_L, mlp_output])
+def test_layout_has_no_overlapping_nodes(tmp_path, layout, rankdir, make):
+    root = make()
+    path = draw_html(root, tmp_path / "g.html", layout=layout, rankdir=rankdir)
+    assert read_model(path)["layout"] == layout
+    drawn = boxes(path)
+    from micrograd.viz import trace
+
+    nodes, _ = trace(root)
+    assert len(drawn) == len(nodes) + sum(1 for n in nodes if n._a is not None)
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1 :]:
+            overlap = min(a[2], b[2]) - max(a[0], b[0]) > 0.5 and min(a[3], b[3]) - max(a[1], b[1]) > 0.5
+            assert not overlap, (a, b)
+
+
+def test_auto_layout_falls_back_without_dot(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert read_model(draw_html(seed_L(), tmp_path / "L.html"))["layout"] == "simple"
+    with pytest.raises(RuntimeError, match="apt-get install graphviz.*layout='simple'"):
+        draw_html(seed_L(), tmp_path / "L2.html", layout="dot")
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_html(seed_L(), tmp_path / "x.html", rankdir="BT")
+    with pytest.raises(ValueError, match="layout must be one of"):
+        draw_html(seed_L(), tmp_path / "x.html", layout="neato")
+    with pytest.raises(TypeError, match="needs a Value"):
+        draw_html(3.0, tmp_path / "x.html")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        draw_html(seed_L(), tmp_path / "missing" / "x.html")
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "page.html"
+    atomic_write_text(target, "old")
+    assert target.read_text() == "old"
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_text(target, "new")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["page.html"]  # no temporary file left behind
