@@ -341,13 +341,19 @@ class Program:
         uses[self.root] = 0
         self._width = width  # the root never vanishes into a consumer
 
-        # leaves: the given params first, then the rest in order of first use
-        leaves = [p for p in dict.fromkeys(params) if isinstance(p, Value) and p in uses and p._a is None]
+        # leaves: the given params first (also those the root does not depend on: their
+        # grads stay as they are), then the rest in order of first use
+        for p in params:
+            if not isinstance(p, Value) or p._a is not None:
+                raise CompileError(f"params must be leaf Values (e.g. model.parameters()), got {p!r}")
+        leaves = list(dict.fromkeys(params))
         given = set(leaves)
         leaves += [n for n in uses if n._a is None and n not in given]
         if not order:  # the root is a leaf
             leaves = [self.root]
+            given &= {self.root}
         self.leaves = tuple(leaves)
+        self.params = tuple(leaves[: len(given)])
 
         sums = {n for n in order if n._prim.name in ("add", "sub")}
         products = {n for n in order if n._prim.name == "mul" and uses[n] == 1}
@@ -453,38 +459,95 @@ class Program:
         for g in self._groups:
             lo, hi = bounds.get(g.level, (g.start, g.end))
             bounds[g.level] = (min(lo, g.start), max(hi, g.end))
-        self._scratch = []
         node_level = np.zeros(len(self._val), dtype=np.int64)
         for lv, (lo, hi) in bounds.items():
             node_level[lo:hi] = lv
         lv_of = node_level[owner]
-        self._gather = {}
+        npar = len(self.params)
+        self._gather: dict[int, list[Callable]] = {0: []}
+        self._leaf_rest: list[Callable] = []
         for lv in range(self._top):
             sel = np.flatnonzero(lv_of == lv)
             o, k, s = owner[sel], key[sel], slot[sel]
-            by_owner = np.lexsort((s, o))  # the layout's order, owner by owner
-            ks, same = k[by_owner], o[by_owner][1:] == o[by_owner][:-1]
-            in_order = bool(np.all(ks[1:][same] > ks[:-1][same]))
-            lo, hi = bounds[lv]
-            counts = np.bincount(o - lo, minlength=hi - lo)
-            targets = np.flatnonzero(counts)
-            per = int(counts[targets[0]])
-            if lv and targets.size > 1 and np.all(counts[targets] == per):
-                # every node has `per` contributions: add them row by row (sequential, exact)
-                by_key = np.lexsort((k, o))
-                src2d = s[by_key].reshape(targets.size, per).T
-                reads = _Reads([(self._c, src2d)])
-                rows = np.empty(reads.shape)
-                pos = lo + targets
-                if np.array_equal(pos, np.arange(pos[0], pos[0] + pos.size)):
-                    pos = slice(int(pos[0]), int(pos[0]) + pos.size)
-                self._gather[lv] = ("rows", reads, rows.reshape(per, targets.size), pos)
-                continue
-            perm = np.argsort(s if in_order else k, kind="stable")
-            src = s[perm]
+            if lv:
+                self._gather[lv] = self._reduction(o, k, s, *bounds[lv])
+            else:  # the params' grads, then the other leaves' (which the array path skips)
+                part = o < npar
+                self._gather[0] = self._reduction(o[part], k[part], s[part], 0, npar)
+                self._leaf_rest = self._reduction(o[~part], k[~part], s[~part], npar, nl)
+
+    def _reduction(self, o, k, s, lo: int, hi: int) -> list[Callable]:
+        """Steps setting grad[lo:hi] to the sum of the contributions c[s] owned by each node o, in
+        eager order (ascending key k): nodes with the same number of contributions are added row
+        by row (sequential, exact); the rest by one ordered bincount."""
+        grad, c = self._grad, self._c
+        if hi <= lo:
+            return []
+        counts = np.bincount(o - lo, minlength=hi - lo)
+        by_key = np.lexsort((k, o))  # owner by owner, each in eager order
+        o, k, s = o[by_key], k[by_key], s[by_key]
+        first = np.concatenate(([0], np.cumsum(counts)))
+        sizes, members = np.unique(counts, return_counts=True)
+        classes = [int(n) for n, m in sorted(zip(sizes, members, strict=True), key=lambda x: -x[1])]
+        classes = [n for n in classes if n][:6]  # a few big classes row by row, the rest by bincount
+        steps, rest = [], np.isin(counts, classes, invert=True) & (counts > 0)
+        if rest.any() or not classes:
+            sel = np.repeat(rest, counts)
+            ro, rs = o[sel], s[sel]
+            same = ro[1:] == ro[:-1]
+            in_order = bool(np.all(rs[1:][same] > rs[:-1][same]))
+            perm = np.argsort(rs if in_order else k[sel], kind="stable")  # bincount adds in array order
+            ro, src = ro[perm] - lo, rs[perm]
             if src.size and np.array_equal(src, np.arange(src[0], src[0] + src.size)):
                 src = slice(int(src[0]), int(src[0]) + src.size)  # contiguous: no gather
-            self._gather[lv] = ("bincount", lo, hi, o[perm] - lo, src)
+
+            def bincount() -> None:
+                grad[lo:hi] = np.bincount(ro, weights=c[src], minlength=hi - lo)
+
+            steps.append(bincount)
+        for n in classes:  # after the bincount, which writes the whole range
+            targets = np.flatnonzero(counts == n)
+            src2d = (first[targets][None, :] + np.arange(n)[:, None]).ravel()
+            src2d = s[src2d].reshape(n, targets.size)
+            steps.append(self._rows(src2d, lo + targets))
+        return steps
+
+    def _rows(self, src2d, pos) -> Callable:
+        """A step adding the rows of c[src2d] (contributions x nodes) into grad[pos], row after row."""
+        grad, c = self._grad, self._c
+        per, t = src2d.shape
+        if np.array_equal(pos, np.arange(pos[0], pos[0] + pos.size)):
+            pos = slice(int(pos[0]), int(pos[0]) + pos.size)
+        reads = _Reads([(c, src2d)])
+        rows = np.empty(src2d.shape)
+        if reads.readers[0][1] is None:  # a gather
+            ix = src2d.copy()
+
+            def fill() -> None:
+                np.take(c, ix, out=rows)
+        else:
+            view, shaped = reads.readers[0][1], rows.reshape(reads.shape)
+
+            def fill() -> None:
+                np.copyto(shaped, view)
+
+        if t == 1:  # one node: a sequential running sum (add.reduce of a column could go pairwise)
+
+            def add_rows() -> None:
+                fill()
+                grad[pos] = np.add.accumulate(rows[:, 0])[-1]
+        elif per == 1:
+
+            def add_rows() -> None:
+                fill()
+                grad[pos] = rows[0]
+        else:  # np.add.reduce over the outer axis of a C-contiguous array adds row after row
+
+            def add_rows() -> None:
+                fill()
+                grad[pos] = np.add.reduce(rows, axis=0)
+
+        return add_rows
 
     def _plan_op(self, g: _Group, nc: int, contributions: list):
         """One primitive on m nodes: z = f(a[, b]); contributions da * g and db * g."""
@@ -595,15 +658,12 @@ class Program:
         With ``write_back=True`` every interior node's ``.data`` is updated too
         (one Python assignment per node: for drawing the graph, not for speed).
         """
-        n = len(self.leaves)
-        self._val[:n] = np.fromiter(map(_data, self.leaves), float, n)
-        with np.errstate(all="ignore"):
-            for step in self._fwd:
-                step()
+        self.read_leaves()
+        value = self.forward_array()
         if write_back:
             for node in self._rank:
                 node.data = self.value_of(node)
-        return float(self._val[self._index[self.root]])
+        return value
 
     def backward(self, write_back: bool = False) -> None:
         """Add d(root)/d(leaf) to every leaf's ``.grad`` like ``root.backward()``; call after ``forward()``.
@@ -617,25 +677,82 @@ class Program:
         leaves, grad, c = self.leaves, self._grad, self._c
         n = len(leaves)
         c[:n] = np.fromiter(map(_grad, leaves), float, n)
-        with np.errstate(all="ignore"):
-            grad[self._index[self.root]] = 1.0
-            for lv in range(self._top, -1, -1):
-                if lv < self._top:
-                    how, *plan = self._gather[lv]
-                    if how == "rows":
-                        reads, rows, pos = plan
-                        np.copyto(rows.reshape(reads.shape), reads.get(0))
-                        grad[pos] = np.add.reduce(rows, axis=0) if rows.shape[0] > 1 else rows[0]
-                    else:
-                        lo, hi, owner, src = plan
-                        grad[lo:hi] = np.bincount(owner, weights=c[src], minlength=hi - lo)
-                for step in self._bwd.get(lv, ()):
-                    step()
+        self._run_backward(self._leaf_rest)
         for leaf, g in zip(leaves, grad[:n].tolist(), strict=True):
             leaf.grad = g
         if write_back:
             for node in self._rank:
                 node.grad = self.grad_of(node)
+
+    def _run_backward(self, leaf_steps: list[Callable]) -> None:
+        """Every level's grads from the root down: add each level's contributions, then pass them on."""
+        grad, gather, bwd = self._grad, self._gather, self._bwd
+        with np.errstate(all="ignore"):
+            grad[self._index[self.root]] = 1.0
+            for lv in range(self._top, 0, -1):
+                if lv < self._top:
+                    for step in gather[lv]:
+                        step()
+                for step in bwd[lv]:
+                    step()
+            for step in gather[0]:  # the params' grads
+                step()
+            for step in leaf_steps:
+                step()
+
+    # -- run time, on arrays: the training fast path ----------------------------------
+    @property
+    def param_data(self) -> np.ndarray:
+        """The values of ``prog.params`` inside the program (a writable float64 view).
+
+        ``forward()`` fills it from the params' ``.data``; ``forward_array()``
+        reads it. Update it in place (``prog.param_data -= lr * prog.param_grad``).
+        """
+        return self._val[: len(self.params)]
+
+    @param_data.setter
+    def param_data(self, values) -> None:  # so that ``prog.param_data -= ...`` works
+        self._val[: len(self.params)] = values
+
+    @property
+    def param_grad(self) -> np.ndarray:
+        """The gradients of ``prog.params`` from the last ``backward()`` or ``backward_array()`` (a view)."""
+        return self._grad[: len(self.params)]
+
+    def forward_array(self) -> float:
+        """``forward()`` without touching any Value: the params' values come from ``param_data``.
+
+        The other leaves (inputs, constants) keep the values the last
+        ``forward()`` (or ``read_leaves()``) read; a training loop over a fixed
+        batch calls ``read_leaves()`` once, then ``forward_array()`` every step.
+        """
+        with np.errstate(all="ignore"):
+            for step in self._fwd:
+                step()
+        return float(self._val[self._index[self.root]])
+
+    def backward_array(self) -> np.ndarray:
+        """Set ``param_grad`` to d(root)/d(params), what ``zero_grad()`` then ``backward()`` leaves in
+        the params' ``.grad`` (bit for bit), without touching any Value; call after a forward pass.
+
+        The other leaves get no gradient. Returns ``param_grad``.
+        """
+        if not self._groups:  # the root is a leaf
+            self.param_grad[:] = 1.0
+            return self.param_grad
+        self._c[: len(self.params)] = 0.0  # zero_grad: the incoming grads
+        self._run_backward([])
+        return self.param_grad
+
+    def read_leaves(self) -> None:
+        """Read every leaf's current ``.data`` (params into ``param_data``) without computing anything."""
+        n = len(self.leaves)
+        self._val[:n] = np.fromiter(map(_data, self.leaves), float, n)
+
+    def sync_to_values(self) -> None:
+        """Write ``param_data`` into the params' ``.data`` and ``param_grad`` into their ``.grad``."""
+        for p, v, g in zip(self.params, self.param_data.tolist(), self.param_grad.tolist(), strict=True):
+            p.data, p.grad = v, g
 
     def value_of(self, node: Value) -> float:
         """The value ``node`` had in the last ``forward()`` (any node of the graph)."""
