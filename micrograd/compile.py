@@ -51,8 +51,10 @@ import math
 import operator
 import sys
 import types
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain as _chain
 from operator import attrgetter
 
 try:
@@ -325,21 +327,12 @@ class Program:
     def _build(self, order: list[Value], params: list[Value]) -> None:
         # (plain loops over the nodes: compiling must cost less than one eager step)
         rank = {node: i for i, node in enumerate(order)}
-        uses: dict[Value, int] = {}  # how many times each node is an input, in order of first use
-        get = uses.get
-        width = 2
-        for node in order:
-            if node._args is None:
-                a, b = node._a, node._b
-                uses[a] = get(a, 0) + 1
-                if b is not None:
-                    uses[b] = get(b, 0) + 1
-            else:  # an n-ary SUM
-                width = max(width, len(node._args))
-                for child in node._args:
-                    uses[child] = get(child, 0) + 1
-        uses[self.root] = 0
-        self._width = width  # the root never vanishes into a consumer
+        # how many times each node is an input, in order of first use
+        uses = Counter(_chain.from_iterable([n._args or (n._a, n._b) for n in order]))
+        uses.pop(None, None)  # the missing second child of unary nodes
+        uses[self.root] = 0  # the root never vanishes into a consumer
+        width = max(2, max(map(len, filter(None, map(_args, order))), default=2))
+        self._width = width
 
         # leaves: the given params first (also those the root does not depend on: their
         # grads stay as they are), then the rest in order of first use
@@ -355,59 +348,78 @@ class Program:
         self.leaves = tuple(leaves)
         self.params = tuple(leaves[: len(given)])
 
-        sums = {n for n in order if n._prim.name in ("add", "sub")}
-        products = {n for n in order if n._prim.name == "mul" and uses[n] == 1}
-
-        def fusable(n: Value) -> bool:  # a product used only by this sum
-            return n in products
+        names = [n._prim.name for n in order]
+        sums = {n for n, name in zip(order, names, strict=True) if name in ("add", "sub")}
+        products = {n for n, name in zip(order, names, strict=True) if name == "mul" and uses[n] == 1}
 
         # flatten +/- chains: a single-use +/- left child joins its parent's sum, and
-        # single-use products among the terms are fused in; summed left to right, the
-        # partial sums are the chain's links, so every rounding is the eager one
+        # single-use products among the terms (fusable) are fused in; summed left to right,
+        # the partial sums are the chain's links, so every rounding is the eager one.
+        # In the same pass (children first), each remaining node gets its level and group.
         absorbed = {n._a for n in sums if n._a in sums and uses[n._a] == 1}
+        fused = {n._b for n in sums if n._b in products}  # products that are terms of a sum
+        fused.update(n._a for n in sums if n._a in products)
+        fused.update(c for n in order if n._args is not None for c in n._args if c in products)
         terms: dict[Value, list] = {}  # head -> [(operand a, operand b or None, sign, key a, key b)]
         inner: dict[Value, tuple] = {}  # a vanished node -> (head, terms in its partial sum | None, sign)
-        for node in order:
-            if node._args is not None:  # an n-ary SUM is a sum of its children already
-                items = [(child, 1.0, node, slot) for slot, child in enumerate(node._args)]
-            elif node not in sums or node in absorbed:
-                continue
-            else:
-                chain = [node]
-                while chain[-1]._a in absorbed:
-                    chain.append(chain[-1]._a)
-                chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
-                items = [(chain[0]._a, 1.0, chain[0], 0)]
-                items += [(link._b, 1.0 if link._prim.name == "add" else -1.0, link, 1) for link in chain]
-                if len(items) == 2 and not any(fusable(t) for t, *_ in items):
-                    continue  # a plain a + b stays a binary op
-                for j, link in enumerate(chain[:-1]):
-                    inner[link] = (node, j + 2, 1.0)  # the sum of the first j + 2 terms
-            head_terms = []
-            for t, sign, link, slot in items:
-                if fusable(t):
-                    inner[t] = (node, None, sign)
-                    head_terms.append((t._a, t._b, sign, _key(rank[t], 0, width), _key(rank[t], 1, width)))
-                else:
-                    head_terms.append((t, None, sign, _key(rank[link], slot, width), 0))
-            terms[node] = head_terms
-
-        # levels, then groups by (level, kind)
         level = dict.fromkeys(leaves, 0)
         groups: dict[tuple, _Group] = {}
-        for node in order:
-            if node in inner:
-                continue
-            if node in terms:
-                ops = [x for a, b, *_ in terms[node] for x in (a, b) if x is not None]
-                lv, kind, rows = 1 + max(level[x] for x in ops), "sum", len(terms[node])
+        for node, name in zip(order, names, strict=True):
+            args = node._args
+            if args is None and (node not in sums or node in absorbed):
+                if node in fused:  # vanishes into its sum; give it the level of its operands
+                    level[node] = max(level[node._a], level[node._b])
+                    continue
+                if node in absorbed:  # a link of a chain, made later by the chain's head
+                    continue
+                a, b = node._a, node._b
+                lv = 1 + (level[a] if b is None else max(level[a], level[b]))
+                key = (lv, name, 1)
             else:
-                lv = 1 + max(level[node._a], 0 if node._b is None else level[node._b])
-                kind, rows = node._prim.name, 1
+                if args is not None:  # an n-ary SUM is a sum of its children already
+                    r = -width * rank[node]
+                    terms[node] = [
+                        (t._a, t._b, 1.0, -width * rank[t], 1 - width * rank[t])
+                        if t in fused
+                        else (t, None, 1.0, r + slot, 0)
+                        for slot, t in enumerate(args)
+                    ]
+                    inner.update((t, (node, None, 1.0)) for t in args if t in fused)
+                    lv = 1 + max(map(level.__getitem__, args))
+                    key = (lv, "sum", len(args))
+                else:
+                    chain = [node]
+                    while chain[-1]._a in absorbed:
+                        chain.append(chain[-1]._a)
+                    chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
+                    items = [(chain[0]._a, 1.0, chain[0], 0)]
+                    items += [(x._b, 1.0 if x._prim.name == "add" else -1.0, x, 1) for x in chain]
+                    if len(items) == 2 and items[0][0] not in fused and items[1][0] not in fused:
+                        lv = 1 + max(level[node._a], level[node._b])  # a plain a + b stays binary
+                        key = (lv, name, 1)
+                        level[node] = lv
+                        g = groups.get(key)
+                        if g is None:
+                            g = groups[key] = _Group(name, lv, [], 1)
+                        g.nodes.append(node)
+                        continue
+                    for j, link in enumerate(chain[:-1]):
+                        inner[link] = (node, j + 2, 1.0)  # the sum of the first j + 2 terms
+                    head_terms = []
+                    for t, sign, link, slot in items:
+                        if t in fused:
+                            inner[t] = (node, None, sign)
+                            r = -width * rank[t]
+                            head_terms.append((t._a, t._b, sign, r, r + 1))
+                        else:
+                            head_terms.append((t, None, sign, slot - width * rank[link], 0))
+                    terms[node] = head_terms
+                    lv = 1 + max(level[t] for t, *_ in items)
+                    key = (lv, "sum", len(head_terms))
             level[node] = lv
-            g = groups.get((lv, kind, rows))
+            g = groups.get(key)
             if g is None:
-                g = groups[(lv, kind, rows)] = _Group(kind, lv, [], rows)
+                g = groups[key] = _Group(key[1], lv, [], key[2])
             g.nodes.append(node)
         self._groups = sorted(groups.values(), key=lambda g: (g.level, g.kind, g.rows))
         self._top = max((g.level for g in self._groups), default=0)
@@ -590,16 +602,19 @@ class Program:
         """n-ary sums of m heads with k terms each (products fused in), accumulated row by row."""
         val, grad, index, one, k, m = self._val, self._grad, self._index, self._one, g.rows, len(g.nodes)
         add_rows = RULES["sum"].forward
-        a_ix = np.empty((k, m), dtype=np.int64)
-        b_ix = np.full((k, m), one, dtype=np.int64)
-        sign = np.empty((k, m))
-        key_a = np.empty((k, m), dtype=np.int64)
-        key_b = np.zeros((k, m), dtype=np.int64)
-        for i, head in enumerate(g.nodes):
-            for j, (a, b, s, ka, kb) in enumerate(self._terms[head]):
-                a_ix[j, i], sign[j, i], key_a[j, i] = index[a], s, ka
-                if b is not None:
-                    b_ix[j, i], key_b[j, i] = index[b], kb
+        # (k, m) arrays: term j of head i in column i (built from flat lists, head after head)
+        a_s, b_s, s_s, ka_s, kb_s = zip(*[t for head in g.nodes for t in self._terms[head]], strict=True)
+
+        def table(items, dtype=np.int64):
+            return np.fromiter(items, dtype, k * m).reshape(m, k).T.copy()
+
+        a_ix, sign = table(map(index.__getitem__, a_s)), table(s_s, float)
+        key_a, key_b = table(ka_s), table(kb_s)
+        index[None] = one  # a plain term multiplies by the constant 1.0
+        try:
+            b_ix = table(map(index.__getitem__, b_s))
+        finally:
+            del index[None]
         heads = np.arange(g.out, g.end)
         product = (b_ix != one).any(axis=1)
         region = val[g.start : g.out].reshape(k, m)
@@ -819,6 +834,7 @@ class _no_gc:
 
 
 _data = attrgetter("data")
+_args = attrgetter("_args")
 _grad = attrgetter("grad")
 
 
