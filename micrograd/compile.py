@@ -11,7 +11,7 @@ How it runs. Nodes are grouped by depth (a node's level is one more than its
 deepest input) and, within a level, by primitive; each group is one numpy
 operation on index arrays into a single value buffer. Chains of ``+``/``-``
 (Python's ``sum``, a neuron's ``b + w0*x0 + ...``) are flattened into n-ary
-sums with their single-use products fused in, so the demo's 65,000 nodes run
+sums with their single-use products fused in, so the demo's 38,000 nodes run
 as 9 levels of 10 groups. Where an index array is an arithmetic pattern (the same
 weights for every point of a batch) it becomes a strided view instead of a
 gather.
@@ -27,6 +27,17 @@ Training with it (full batch, so the graph's shape never changes)::
         prog.backward()                           # fills every leaf's .grad
         for p in model.parameters():
             p.data -= lr * p.grad
+
+The same loop on arrays (no per-Value attribute traffic; bit-identical): the
+params live in ``prog.param_data`` and the other leaves keep the values read
+once::
+
+    prog.read_leaves()
+    for k in range(steps):
+        value = prog.forward_array()
+        prog.backward_array()                     # param_grad, as after zero_grad() + backward()
+        prog.param_data -= lr * prog.param_grad
+    prog.sync_to_values()                         # p.data and p.grad, for the model's users
 
 Exactness. Results are bit for bit those of the eager engine (float64; the
 eager engine keeps Python ints where every input is an int): an n-ary sum adds
