@@ -4,16 +4,26 @@ One training step of the seeds' moons demo (forward, backward, SGD update, the
 accuracy read from the scores) measured side by side in one run:
 
 * compiled: ``micrograd.compile(loss, model.parameters())`` once, then per step
-  ``forward()``, ``values(scores)``, ``zero_grad()``, ``backward()`` and the
-  plain ``p.data -= lr * p.grad`` loop;
+  ``forward_array()``, ``values(scores)``, ``backward_array()`` and the update
+  ``prog.param_data -= lr * prog.param_grad`` (the parameters live in the
+  program's array; bit-identical to the Value loop);
+* compiled through the Values: per step ``forward()``, ``values(scores)``,
+  ``zero_grad()``, ``backward()`` and the plain ``p.data -= lr * p.grad`` loop;
 * PyTorch: float64, a batched ``nn.Linear`` 2-H-H-1 model with ReLU, the same
   SVM hinge loss + 1e-4 L2, ``torch.optim.SGD``, on ``torch.set_num_threads(T)``;
-* eager: this package's engine, graph rebuilt every step (as the demo does);
+* eager: this package's engine, graph rebuilt every step (as the demo does), in a
+  fresh process that imports only what the demo needs (numpy, scikit-learn,
+  micrograd): the eager engine's time grows with the Python heap (the cycle
+  collector rescans it), so it is not timed inside this process full of torch
+  and compiled graphs. The compile time compared with it is measured in that
+  same process;
 * original: karpathy's micrograd 0.1.0 from PyPI, in a subprocess (its import
   name collides with ours); installed into a scratch directory if missing.
 
 Run:  python benchmarks/bench_compiled.py [--repeats 30] [--threads 1] [--quick]
-Times are medians over repeats; ratios are taken within this one run.
+Times are medians over repeats; ratios are taken within this one run. For the
+demo size the compiled and PyTorch steps are timed in turns (10 x repeats
+rounds), so both see the same load on a shared machine.
 """
 
 from __future__ import annotations
@@ -83,10 +93,18 @@ def compiled_case(n: int, width: int, repeats: int) -> dict:
     prog = micrograd.compile(total, params)
     compile_s = time.perf_counter() - t
     k = [0]
+    positive = y > 0
 
-    def step():
+    def step():  # the parameters in the program's array
+        prog.forward_array()
+        np.mean(positive == (prog.values(scores) > 0))
+        prog.backward_array()
+        prog.param_data -= (1.0 - 0.9 * (k[0] % 100) / 100) * prog.param_grad
+        k[0] += 1
+
+    def value_step():  # the parameters in the Values, as the seeds' loop has them
         prog.forward()
-        np.mean((y > 0) == (prog.values(scores) > 0))
+        np.mean(positive == (prog.values(scores) > 0))
         model.zero_grad()
         prog.backward()
         lr = 1.0 - 0.9 * (k[0] % 100) / 100
@@ -94,22 +112,66 @@ def compiled_case(n: int, width: int, repeats: int) -> dict:
             p.data -= lr * p.grad
         k[0] += 1
 
-    return {"step": median_time(step, repeats), "compile": compile_s, "build": build, "prog": repr(prog)}
+    def values_step():
+        prog.sync_to_values()  # (untimed) the array path's parameters into the Values, and back
+        t = time.perf_counter()
+        value_step()
+        elapsed = time.perf_counter() - t
+        prog.read_leaves()
+        return elapsed
+
+    prog.read_leaves()
+    out = {"compile": compile_s, "build": build, "prog": repr(prog), "fns": (step, values_step)}
+    if repeats:
+        out["step"] = median_time(step, repeats)
+        out["values"] = statistics.median(values_step() for _ in range(repeats))
+    return out
 
 
-def eager_step(n: int, width: int, repeats: int) -> float:
-    X, y = moons(n)
-    random.seed(1337)
-    model = MLP(2, [width, width, 1])
+EAGER_SCRIPT = r"""
+import gc, json, random, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from sklearn.datasets import make_moons
+import micrograd
+from micrograd.engine import Value
+from micrograd.nn import MLP
+np.random.seed(1337); random.seed(1337)
+X, y = make_moons(n_samples=int(sys.argv[2]), noise=0.1); y = y * 2 - 1
+model = MLP(2, [16, 16, 1])
+def loss():
+    inputs = [list(map(Value, row)) for row in X]
+    scores = list(map(model, inputs))
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+    return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
+times = []
+for k in range(int(sys.argv[3])):
+    t = time.perf_counter()
+    total = loss()
+    model.zero_grad(); total.backward()
+    for p in model.parameters(): p.data -= 0.5 * p.grad
+    times.append(time.perf_counter() - t)
+compiles = []
+for k in range(3):
+    total = loss()
+    gc.collect()
+    t = time.perf_counter()
+    micrograd.compile(total, model.parameters())
+    compiles.append(time.perf_counter() - t)
+    del total
+print(json.dumps({"step": statistics.median(times), "compile": statistics.median(compiles)}))
+"""
 
-    def step():
-        _, total = demo_loss(model, X, y)
-        model.zero_grad()
-        total.backward()
-        for p in model.parameters():
-            p.data -= 0.5 * p.grad
 
-    return median_time(step, repeats, warmup=1)
+def eager_step(n: int, repeats: int) -> dict:
+    """The eager step and the compile time, in a fresh process with only the demo's imports."""
+    out = subprocess.run(
+        [sys.executable, "-c", EAGER_SCRIPT, str(ROOT), str(n), str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
 
 
 def torch_step(n: int, width: int, repeats: int, threads: int) -> float:
@@ -142,7 +204,22 @@ def torch_step(n: int, width: int, repeats: int, threads: int) -> float:
         loss.item()
         k[0] += 1
 
-    return median_time(step, repeats, warmup=5)
+    return median_time(step, repeats, warmup=5) if repeats else step
+
+
+def interleaved(fns: list, repeats: int) -> list[float]:
+    """Median time of each function, timed in turns (one call of each per round), so that a change
+    in the machine's load during the run hits them all alike. A function may return its own time."""
+    for fn in fns:
+        for _ in range(5):
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, ts in zip(fns, times, strict=True):
+            t = time.perf_counter()
+            own = fn()
+            ts.append(own if isinstance(own, float) else time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times]
 
 
 ORIG_SCRIPT = r"""
@@ -212,9 +289,11 @@ def main() -> None:
         f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__} "
         f"(set_num_threads({args.threads})), {os.cpu_count()} cores, repeats {args.repeats}"
     )
-    demo = compiled_case(100, 16, args.repeats)
-    t_torch = torch_step(100, 16, args.repeats, args.threads)
-    t_eager = eager_step(100, 16, max(3, args.repeats // 10))
+    demo = compiled_case(100, 16, 0)
+    torch_fn = torch_step(100, 16, 0, args.threads)
+    demo["step"], demo["values"], t_torch = interleaved([*demo["fns"], torch_fn], args.repeats * 10)
+    fresh = eager_step(100, max(10, args.repeats // 2))
+    t_eager = fresh["step"]
     orig = original_step(100, 3)
     print()
     print("## demo step (batch 100, MLP 2-16-16-1): forward + backward + update")
@@ -222,18 +301,23 @@ def main() -> None:
     print("| engine | time per step | ratio to compiled |")
     print("|---|---|---|")
     rows = [
-        ("compiled (micrograd.compile)", demo["step"]),
+        ("compiled (micrograd.compile), params in the program's array", demo["step"]),
+        ("compiled, params in the Values (forward/backward, p.data loop)", demo["values"]),
         (f"PyTorch float64, {args.threads} thread(s)", t_torch),
-        ("eager (this engine)", t_eager),
+        ("eager (this engine), fresh process", t_eager),
         ("original micrograd 0.1.0", orig["step"]),
     ]
     for name, t in rows:
         print(f"| {name} | {fmt(t)} | {t / demo['step']:.2f}x |")
     print()
-    print(f"- compiled / PyTorch: {demo['step'] / t_torch:.2f}x (target <= 1.0x)")
     print(
-        f"- compile time {fmt(demo['compile'])} = {demo['compile'] / t_eager:.2f}x one eager step "
-        f"(target <= 1.0x); building the graph once took {fmt(demo['build'])}"
+        f"- compiled / PyTorch: {demo['step'] / t_torch:.2f}x (target <= 1.0x); "
+        f"through the Values: {demo['values'] / t_torch:.2f}x"
+    )
+    print(
+        f"- compile time {fmt(fresh['compile'])} = {fresh['compile'] / t_eager:.2f}x one eager step, "
+        f"both in the fresh process (target <= 1.0x); in this process: {fmt(demo['compile'])}; "
+        f"building the graph once took {fmt(demo['build'])}"
     )
     print(f"- original / compiled: {orig['step'] / demo['step']:.0f}x (target >= 1000x)")
     print(f"- program: {demo['prog']}")
@@ -242,8 +326,8 @@ def main() -> None:
     print()
     print("## scaling: time per step by batch size and width")
     print()
-    print("| batch | width | compiled | PyTorch | compiled / PyTorch | compile time | graph build |")
-    print("|---|---|---|---|---|---|---|")
+    print("| batch | width | compiled | via Values | PyTorch | compiled / PyTorch | compile | graph build |")
+    print("|---|---|---|---|---|---|---|---|")
     cases = [(100, 16), (1000, 16), (10_000, 16), (100, 64), (1000, 64)]
     if args.full:
         cases.append((10_000, 64))
@@ -252,7 +336,7 @@ def main() -> None:
         c = demo if (n, width) == (100, 16) else compiled_case(n, width, reps)
         t = t_torch if (n, width) == (100, 16) else torch_step(n, width, reps, args.threads)
         print(
-            f"| {n:,} | {width} | {fmt(c['step'])} | {fmt(t)} | {c['step'] / t:.2f}x | "
+            f"| {n:,} | {width} | {fmt(c['step'])} | {fmt(c['values'])} | {fmt(t)} | {c['step'] / t:.2f}x | "
             f"{fmt(c['compile'])} | {fmt(c['build'])} |"
         )
         gc.collect()

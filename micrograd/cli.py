@@ -49,8 +49,10 @@ from .train import (
     BINARY_LOSSES,
     ENGINES,
     MULTICLASS_LOSSES,
+    STATIC_LOSSES,
     StepResult,
     TrainingError,
+    choose_engine,
     default_loss,
     fit,
     n_outputs,
@@ -219,7 +221,16 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
         default=1337,
         help="seed of the data, the initial weights and the shuffling (default: 1337)",
     )
-    run.add_argument("--engine", choices=tuple(ENGINES), default="eager", help="how each step is computed")
+    run.add_argument(
+        "--engine",
+        choices=("auto", *ENGINES),
+        default="auto",
+        help="how each step is computed: 'eager' rebuilds the graph every step (the plain engine); "
+        "'compiled' builds it once per batch and re-runs it with numpy (same results to the last bit; "
+        f"losses {', '.join(STATIC_LOSSES)} only; each new mini-batch is compiled, which costs about "
+        "two eager steps); 'auto' (default) is compiled for full-batch training with those losses, "
+        "eager otherwise (e.g. with --batch-size)",
+    )
     run.add_argument("--out", metavar="DIR", help="where to write the results (default: runs/<data name>)")
     run.add_argument(
         "--print-every",
@@ -306,6 +317,17 @@ def _resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
     weight_decay = args.weight_decay
     if weight_decay is None:
         weight_decay = 0.01 if args.optimizer == "adamw" else 0.0
+    if args.engine == "compiled" and loss not in STATIC_LOSSES:
+        raise CommandError(
+            f"--engine compiled reproduces the eager results only for --loss {' or '.join(STATIC_LOSSES)} "
+            f"(the {loss} graph depends on the values computed); use --engine eager or auto"
+        )
+    engine = choose_engine(args.engine, loss, args.batch_size)
+    if engine == "compiled":
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            raise CommandError("--engine compiled needs numpy: pip install numpy") from None
     out = args.out if args.out is not None else str(Path("runs") / data.name)
     if Path(out).exists() and not Path(out).is_dir():
         raise CommandError(f"--out {out} is a file; give a directory")
@@ -332,7 +354,7 @@ def _resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
         steps=args.steps,
         batch_size=args.batch_size,
         seed=args.seed,
-        engine=args.engine,
+        engine=engine,
         out=out,
     )
 

@@ -11,7 +11,7 @@ How it runs. Nodes are grouped by depth (a node's level is one more than its
 deepest input) and, within a level, by primitive; each group is one numpy
 operation on index arrays into a single value buffer. Chains of ``+``/``-``
 (Python's ``sum``, a neuron's ``b + w0*x0 + ...``) are flattened into n-ary
-sums with their single-use products fused in, so the demo's 65,000 nodes run
+sums with their single-use products fused in, so the demo's 38,000 nodes run
 as 9 levels of 10 groups. Where an index array is an arithmetic pattern (the same
 weights for every point of a batch) it becomes a strided view instead of a
 gather.
@@ -27,6 +27,17 @@ Training with it (full batch, so the graph's shape never changes)::
         prog.backward()                           # fills every leaf's .grad
         for p in model.parameters():
             p.data -= lr * p.grad
+
+The same loop on arrays (no per-Value attribute traffic; bit-identical): the
+params live in ``prog.param_data`` and the other leaves keep the values read
+once::
+
+    prog.read_leaves()
+    for k in range(steps):
+        value = prog.forward_array()
+        prog.backward_array()                     # param_grad, as after zero_grad() + backward()
+        prog.param_data -= lr * prog.param_grad
+    prog.sync_to_values()                         # p.data and p.grad, for the model's users
 
 Exactness. Results are bit for bit those of the eager engine (float64; the
 eager engine keeps Python ints where every input is an int): an n-ary sum adds
@@ -51,8 +62,10 @@ import math
 import operator
 import sys
 import types
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain as _chain
 from operator import attrgetter
 
 try:
@@ -325,83 +338,99 @@ class Program:
     def _build(self, order: list[Value], params: list[Value]) -> None:
         # (plain loops over the nodes: compiling must cost less than one eager step)
         rank = {node: i for i, node in enumerate(order)}
-        uses: dict[Value, int] = {}  # how many times each node is an input, in order of first use
-        get = uses.get
-        width = 2
-        for node in order:
-            if node._args is None:
-                a, b = node._a, node._b
-                uses[a] = get(a, 0) + 1
-                if b is not None:
-                    uses[b] = get(b, 0) + 1
-            else:  # an n-ary SUM
-                width = max(width, len(node._args))
-                for child in node._args:
-                    uses[child] = get(child, 0) + 1
-        uses[self.root] = 0
-        self._width = width  # the root never vanishes into a consumer
+        # how many times each node is an input, in order of first use
+        uses = Counter(_chain.from_iterable([n._args or (n._a, n._b) for n in order]))
+        uses.pop(None, None)  # the missing second child of unary nodes
+        uses[self.root] = 0  # the root never vanishes into a consumer
+        width = max(2, max(map(len, filter(None, map(_args, order))), default=2))
+        self._width = width
 
-        # leaves: the given params first, then the rest in order of first use
-        leaves = [p for p in dict.fromkeys(params) if isinstance(p, Value) and p in uses and p._a is None]
+        # leaves: the given params first (also those the root does not depend on: their
+        # grads stay as they are), then the rest in order of first use
+        for p in params:
+            if not isinstance(p, Value) or p._a is not None:
+                raise CompileError(f"params must be leaf Values (e.g. model.parameters()), got {p!r}")
+        leaves = list(dict.fromkeys(params))
         given = set(leaves)
         leaves += [n for n in uses if n._a is None and n not in given]
         if not order:  # the root is a leaf
             leaves = [self.root]
+            given &= {self.root}
         self.leaves = tuple(leaves)
+        self.params = tuple(leaves[: len(given)])
 
-        sums = {n for n in order if n._prim.name in ("add", "sub")}
-        products = {n for n in order if n._prim.name == "mul" and uses[n] == 1}
-
-        def fusable(n: Value) -> bool:  # a product used only by this sum
-            return n in products
+        names = [n._prim.name for n in order]
+        sums = {n for n, name in zip(order, names, strict=True) if name in ("add", "sub")}
+        products = {n for n, name in zip(order, names, strict=True) if name == "mul" and uses[n] == 1}
 
         # flatten +/- chains: a single-use +/- left child joins its parent's sum, and
-        # single-use products among the terms are fused in; summed left to right, the
-        # partial sums are the chain's links, so every rounding is the eager one
+        # single-use products among the terms (fusable) are fused in; summed left to right,
+        # the partial sums are the chain's links, so every rounding is the eager one.
+        # In the same pass (children first), each remaining node gets its level and group.
         absorbed = {n._a for n in sums if n._a in sums and uses[n._a] == 1}
+        fused = {n._b for n in sums if n._b in products}  # products that are terms of a sum
+        fused.update(n._a for n in sums if n._a in products)
+        fused.update(c for n in order if n._args is not None for c in n._args if c in products)
         terms: dict[Value, list] = {}  # head -> [(operand a, operand b or None, sign, key a, key b)]
         inner: dict[Value, tuple] = {}  # a vanished node -> (head, terms in its partial sum | None, sign)
-        for node in order:
-            if node._args is not None:  # an n-ary SUM is a sum of its children already
-                items = [(child, 1.0, node, slot) for slot, child in enumerate(node._args)]
-            elif node not in sums or node in absorbed:
-                continue
-            else:
-                chain = [node]
-                while chain[-1]._a in absorbed:
-                    chain.append(chain[-1]._a)
-                chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
-                items = [(chain[0]._a, 1.0, chain[0], 0)]
-                items += [(link._b, 1.0 if link._prim.name == "add" else -1.0, link, 1) for link in chain]
-                if len(items) == 2 and not any(fusable(t) for t, *_ in items):
-                    continue  # a plain a + b stays a binary op
-                for j, link in enumerate(chain[:-1]):
-                    inner[link] = (node, j + 2, 1.0)  # the sum of the first j + 2 terms
-            head_terms = []
-            for t, sign, link, slot in items:
-                if fusable(t):
-                    inner[t] = (node, None, sign)
-                    head_terms.append((t._a, t._b, sign, _key(rank[t], 0, width), _key(rank[t], 1, width)))
-                else:
-                    head_terms.append((t, None, sign, _key(rank[link], slot, width), 0))
-            terms[node] = head_terms
-
-        # levels, then groups by (level, kind)
         level = dict.fromkeys(leaves, 0)
         groups: dict[tuple, _Group] = {}
-        for node in order:
-            if node in inner:
-                continue
-            if node in terms:
-                ops = [x for a, b, *_ in terms[node] for x in (a, b) if x is not None]
-                lv, kind, rows = 1 + max(level[x] for x in ops), "sum", len(terms[node])
+        for node, name in zip(order, names, strict=True):
+            args = node._args
+            if args is None and (node not in sums or node in absorbed):
+                if node in fused:  # vanishes into its sum; give it the level of its operands
+                    level[node] = max(level[node._a], level[node._b])
+                    continue
+                if node in absorbed:  # a link of a chain, made later by the chain's head
+                    continue
+                a, b = node._a, node._b
+                lv = 1 + (level[a] if b is None else max(level[a], level[b]))
+                key = (lv, name, 1)
             else:
-                lv = 1 + max(level[node._a], 0 if node._b is None else level[node._b])
-                kind, rows = node._prim.name, 1
+                if args is not None:  # an n-ary SUM is a sum of its children already
+                    r = -width * rank[node]
+                    terms[node] = [
+                        (t._a, t._b, 1.0, -width * rank[t], 1 - width * rank[t])
+                        if t in fused
+                        else (t, None, 1.0, r + slot, 0)
+                        for slot, t in enumerate(args)
+                    ]
+                    inner.update((t, (node, None, 1.0)) for t in args if t in fused)
+                    lv = 1 + max(map(level.__getitem__, args))
+                    key = (lv, "sum", len(args))
+                else:
+                    chain = [node]
+                    while chain[-1]._a in absorbed:
+                        chain.append(chain[-1]._a)
+                    chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
+                    items = [(chain[0]._a, 1.0, chain[0], 0)]
+                    items += [(x._b, 1.0 if x._prim.name == "add" else -1.0, x, 1) for x in chain]
+                    if len(items) == 2 and items[0][0] not in fused and items[1][0] not in fused:
+                        lv = 1 + max(level[node._a], level[node._b])  # a plain a + b stays binary
+                        key = (lv, name, 1)
+                        level[node] = lv
+                        g = groups.get(key)
+                        if g is None:
+                            g = groups[key] = _Group(name, lv, [], 1)
+                        g.nodes.append(node)
+                        continue
+                    for j, link in enumerate(chain[:-1]):
+                        inner[link] = (node, j + 2, 1.0)  # the sum of the first j + 2 terms
+                    head_terms = []
+                    for t, sign, link, slot in items:
+                        if t in fused:
+                            inner[t] = (node, None, sign)
+                            r = -width * rank[t]
+                            head_terms.append((t._a, t._b, sign, r, r + 1))
+                        else:
+                            head_terms.append((t, None, sign, slot - width * rank[link], 0))
+                    terms[node] = head_terms
+                    lv = 1 + max(level[t] for t, *_ in items)
+                    key = (lv, "sum", len(head_terms))
             level[node] = lv
-            g = groups.get((lv, kind, rows))
+            g = groups.get(key)
             if g is None:
-                g = groups[(lv, kind, rows)] = _Group(kind, lv, [], rows)
+                g = groups[key] = _Group(key[1], lv, [], key[2])
             g.nodes.append(node)
         self._groups = sorted(groups.values(), key=lambda g: (g.level, g.kind, g.rows))
         self._top = max((g.level for g in self._groups), default=0)
@@ -453,38 +482,95 @@ class Program:
         for g in self._groups:
             lo, hi = bounds.get(g.level, (g.start, g.end))
             bounds[g.level] = (min(lo, g.start), max(hi, g.end))
-        self._scratch = []
         node_level = np.zeros(len(self._val), dtype=np.int64)
         for lv, (lo, hi) in bounds.items():
             node_level[lo:hi] = lv
         lv_of = node_level[owner]
-        self._gather = {}
+        npar = len(self.params)
+        self._gather: dict[int, list[Callable]] = {0: []}
+        self._leaf_rest: list[Callable] = []
         for lv in range(self._top):
             sel = np.flatnonzero(lv_of == lv)
             o, k, s = owner[sel], key[sel], slot[sel]
-            by_owner = np.lexsort((s, o))  # the layout's order, owner by owner
-            ks, same = k[by_owner], o[by_owner][1:] == o[by_owner][:-1]
-            in_order = bool(np.all(ks[1:][same] > ks[:-1][same]))
-            lo, hi = bounds[lv]
-            counts = np.bincount(o - lo, minlength=hi - lo)
-            targets = np.flatnonzero(counts)
-            per = int(counts[targets[0]])
-            if lv and targets.size > 1 and np.all(counts[targets] == per):
-                # every node has `per` contributions: add them row by row (sequential, exact)
-                by_key = np.lexsort((k, o))
-                src2d = s[by_key].reshape(targets.size, per).T
-                reads = _Reads([(self._c, src2d)])
-                rows = np.empty(reads.shape)
-                pos = lo + targets
-                if np.array_equal(pos, np.arange(pos[0], pos[0] + pos.size)):
-                    pos = slice(int(pos[0]), int(pos[0]) + pos.size)
-                self._gather[lv] = ("rows", reads, rows.reshape(per, targets.size), pos)
-                continue
-            perm = np.argsort(s if in_order else k, kind="stable")
-            src = s[perm]
+            if lv:
+                self._gather[lv] = self._reduction(o, k, s, *bounds[lv])
+            else:  # the params' grads, then the other leaves' (which the array path skips)
+                part = o < npar
+                self._gather[0] = self._reduction(o[part], k[part], s[part], 0, npar)
+                self._leaf_rest = self._reduction(o[~part], k[~part], s[~part], npar, nl)
+
+    def _reduction(self, o, k, s, lo: int, hi: int) -> list[Callable]:
+        """Steps setting grad[lo:hi] to the sum of the contributions c[s] owned by each node o, in
+        eager order (ascending key k): nodes with the same number of contributions are added row
+        by row (sequential, exact); the rest by one ordered bincount."""
+        grad, c = self._grad, self._c
+        if hi <= lo:
+            return []
+        counts = np.bincount(o - lo, minlength=hi - lo)
+        by_key = np.lexsort((k, o))  # owner by owner, each in eager order
+        o, k, s = o[by_key], k[by_key], s[by_key]
+        first = np.concatenate(([0], np.cumsum(counts)))
+        sizes, members = np.unique(counts, return_counts=True)
+        classes = [int(n) for n, m in sorted(zip(sizes, members, strict=True), key=lambda x: -x[1])]
+        classes = [n for n in classes if n][:6]  # a few big classes row by row, the rest by bincount
+        steps, rest = [], np.isin(counts, classes, invert=True) & (counts > 0)
+        if rest.any() or not classes:
+            sel = np.repeat(rest, counts)
+            ro, rs = o[sel], s[sel]
+            same = ro[1:] == ro[:-1]
+            in_order = bool(np.all(rs[1:][same] > rs[:-1][same]))
+            perm = np.argsort(rs if in_order else k[sel], kind="stable")  # bincount adds in array order
+            ro, src = ro[perm] - lo, rs[perm]
             if src.size and np.array_equal(src, np.arange(src[0], src[0] + src.size)):
                 src = slice(int(src[0]), int(src[0]) + src.size)  # contiguous: no gather
-            self._gather[lv] = ("bincount", lo, hi, o[perm] - lo, src)
+
+            def bincount() -> None:
+                grad[lo:hi] = np.bincount(ro, weights=c[src], minlength=hi - lo)
+
+            steps.append(bincount)
+        for n in classes:  # after the bincount, which writes the whole range
+            targets = np.flatnonzero(counts == n)
+            src2d = (first[targets][None, :] + np.arange(n)[:, None]).ravel()
+            src2d = s[src2d].reshape(n, targets.size)
+            steps.append(self._rows(src2d, lo + targets))
+        return steps
+
+    def _rows(self, src2d, pos) -> Callable:
+        """A step adding the rows of c[src2d] (contributions x nodes) into grad[pos], row after row."""
+        grad, c = self._grad, self._c
+        per, t = src2d.shape
+        if np.array_equal(pos, np.arange(pos[0], pos[0] + pos.size)):
+            pos = slice(int(pos[0]), int(pos[0]) + pos.size)
+        reads = _Reads([(c, src2d)])
+        rows = np.empty(src2d.shape)
+        if reads.readers[0][1] is None:  # a gather
+            ix = src2d.copy()
+
+            def fill() -> None:
+                np.take(c, ix, out=rows)
+        else:
+            view, shaped = reads.readers[0][1], rows.reshape(reads.shape)
+
+            def fill() -> None:
+                np.copyto(shaped, view)
+
+        if t == 1:  # one node: a sequential running sum (add.reduce of a column could go pairwise)
+
+            def add_rows() -> None:
+                fill()
+                grad[pos] = np.add.accumulate(rows[:, 0])[-1]
+        elif per == 1:
+
+            def add_rows() -> None:
+                fill()
+                grad[pos] = rows[0]
+        else:  # np.add.reduce over the outer axis of a C-contiguous array adds row after row
+
+            def add_rows() -> None:
+                fill()
+                grad[pos] = np.add.reduce(rows, axis=0)
+
+        return add_rows
 
     def _plan_op(self, g: _Group, nc: int, contributions: list):
         """One primitive on m nodes: z = f(a[, b]); contributions da * g and db * g."""
@@ -527,16 +613,19 @@ class Program:
         """n-ary sums of m heads with k terms each (products fused in), accumulated row by row."""
         val, grad, index, one, k, m = self._val, self._grad, self._index, self._one, g.rows, len(g.nodes)
         add_rows = RULES["sum"].forward
-        a_ix = np.empty((k, m), dtype=np.int64)
-        b_ix = np.full((k, m), one, dtype=np.int64)
-        sign = np.empty((k, m))
-        key_a = np.empty((k, m), dtype=np.int64)
-        key_b = np.zeros((k, m), dtype=np.int64)
-        for i, head in enumerate(g.nodes):
-            for j, (a, b, s, ka, kb) in enumerate(self._terms[head]):
-                a_ix[j, i], sign[j, i], key_a[j, i] = index[a], s, ka
-                if b is not None:
-                    b_ix[j, i], key_b[j, i] = index[b], kb
+        # (k, m) arrays: term j of head i in column i (built from flat lists, head after head)
+        a_s, b_s, s_s, ka_s, kb_s = zip(*[t for head in g.nodes for t in self._terms[head]], strict=True)
+
+        def table(items, dtype=np.int64):
+            return np.fromiter(items, dtype, k * m).reshape(m, k).T.copy()
+
+        a_ix, sign = table(map(index.__getitem__, a_s)), table(s_s, float)
+        key_a, key_b = table(ka_s), table(kb_s)
+        index[None] = one  # a plain term multiplies by the constant 1.0
+        try:
+            b_ix = table(map(index.__getitem__, b_s))
+        finally:
+            del index[None]
         heads = np.arange(g.out, g.end)
         product = (b_ix != one).any(axis=1)
         region = val[g.start : g.out].reshape(k, m)
@@ -595,15 +684,12 @@ class Program:
         With ``write_back=True`` every interior node's ``.data`` is updated too
         (one Python assignment per node: for drawing the graph, not for speed).
         """
-        n = len(self.leaves)
-        self._val[:n] = np.fromiter(map(_data, self.leaves), float, n)
-        with np.errstate(all="ignore"):
-            for step in self._fwd:
-                step()
+        self.read_leaves()
+        value = self.forward_array()
         if write_back:
             for node in self._rank:
                 node.data = self.value_of(node)
-        return float(self._val[self._index[self.root]])
+        return value
 
     def backward(self, write_back: bool = False) -> None:
         """Add d(root)/d(leaf) to every leaf's ``.grad`` like ``root.backward()``; call after ``forward()``.
@@ -617,25 +703,82 @@ class Program:
         leaves, grad, c = self.leaves, self._grad, self._c
         n = len(leaves)
         c[:n] = np.fromiter(map(_grad, leaves), float, n)
-        with np.errstate(all="ignore"):
-            grad[self._index[self.root]] = 1.0
-            for lv in range(self._top, -1, -1):
-                if lv < self._top:
-                    how, *plan = self._gather[lv]
-                    if how == "rows":
-                        reads, rows, pos = plan
-                        np.copyto(rows.reshape(reads.shape), reads.get(0))
-                        grad[pos] = np.add.reduce(rows, axis=0) if rows.shape[0] > 1 else rows[0]
-                    else:
-                        lo, hi, owner, src = plan
-                        grad[lo:hi] = np.bincount(owner, weights=c[src], minlength=hi - lo)
-                for step in self._bwd.get(lv, ()):
-                    step()
+        self._run_backward(self._leaf_rest)
         for leaf, g in zip(leaves, grad[:n].tolist(), strict=True):
             leaf.grad = g
         if write_back:
             for node in self._rank:
                 node.grad = self.grad_of(node)
+
+    def _run_backward(self, leaf_steps: list[Callable]) -> None:
+        """Every level's grads from the root down: add each level's contributions, then pass them on."""
+        grad, gather, bwd = self._grad, self._gather, self._bwd
+        with np.errstate(all="ignore"):
+            grad[self._index[self.root]] = 1.0
+            for lv in range(self._top, 0, -1):
+                if lv < self._top:
+                    for step in gather[lv]:
+                        step()
+                for step in bwd[lv]:
+                    step()
+            for step in gather[0]:  # the params' grads
+                step()
+            for step in leaf_steps:
+                step()
+
+    # -- run time, on arrays: the training fast path ----------------------------------
+    @property
+    def param_data(self) -> np.ndarray:
+        """The values of ``prog.params`` inside the program (a writable float64 view).
+
+        ``forward()`` fills it from the params' ``.data``; ``forward_array()``
+        reads it. Update it in place (``prog.param_data -= lr * prog.param_grad``).
+        """
+        return self._val[: len(self.params)]
+
+    @param_data.setter
+    def param_data(self, values) -> None:  # so that ``prog.param_data -= ...`` works
+        self._val[: len(self.params)] = values
+
+    @property
+    def param_grad(self) -> np.ndarray:
+        """The gradients of ``prog.params`` from the last ``backward()`` or ``backward_array()`` (a view)."""
+        return self._grad[: len(self.params)]
+
+    def forward_array(self) -> float:
+        """``forward()`` without touching any Value: the params' values come from ``param_data``.
+
+        The other leaves (inputs, constants) keep the values the last
+        ``forward()`` (or ``read_leaves()``) read; a training loop over a fixed
+        batch calls ``read_leaves()`` once, then ``forward_array()`` every step.
+        """
+        with np.errstate(all="ignore"):
+            for step in self._fwd:
+                step()
+        return float(self._val[self._index[self.root]])
+
+    def backward_array(self) -> np.ndarray:
+        """Set ``param_grad`` to d(root)/d(params), what ``zero_grad()`` then ``backward()`` leaves in
+        the params' ``.grad`` (bit for bit), without touching any Value; call after a forward pass.
+
+        The other leaves get no gradient. Returns ``param_grad``.
+        """
+        if not self._groups:  # the root is a leaf
+            self.param_grad[:] = 1.0
+            return self.param_grad
+        self._c[: len(self.params)] = 0.0  # zero_grad: the incoming grads
+        self._run_backward([])
+        return self.param_grad
+
+    def read_leaves(self) -> None:
+        """Read every leaf's current ``.data`` (params into ``param_data``) without computing anything."""
+        n = len(self.leaves)
+        self._val[:n] = np.fromiter(map(_data, self.leaves), float, n)
+
+    def sync_to_values(self) -> None:
+        """Write ``param_data`` into the params' ``.data`` and ``param_grad`` into their ``.grad``."""
+        for p, v, g in zip(self.params, self.param_data.tolist(), self.param_grad.tolist(), strict=True):
+            p.data, p.grad = v, g
 
     def value_of(self, node: Value) -> float:
         """The value ``node`` had in the last ``forward()`` (any node of the graph)."""
@@ -702,6 +845,7 @@ class _no_gc:
 
 
 _data = attrgetter("data")
+_args = attrgetter("_args")
 _grad = attrgetter("grad")
 
 

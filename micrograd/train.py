@@ -8,14 +8,16 @@ One training step is four stages, each a line in ``train_step``::
 
 An *engine* does the forward pass, the loss and the backward pass. ``EagerEngine``
 rebuilds the expression graph from ``Value`` operations every step (the seeds'
-way). A faster backend plugs in as another class with the same
-``forward_backward(X, y)`` method, registered in ``ENGINES``; ``--engine`` picks it.
+way); ``CompiledEngine`` builds it once per batch and re-runs it with
+``micrograd.compile``, with the same results to the last bit. Engines are
+registered in ``ENGINES``; ``choose_engine`` picks one for ``engine="auto"``.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -120,8 +122,86 @@ class EagerEngine:
         return f"EagerEngine({self.objective!r})"
 
 
-# name -> factory taking the Objective; a compiled backend registers itself here
-ENGINES: dict[str, Callable[[Objective], Engine]] = {"eager": EagerEngine}
+# losses whose graph depends only on the batch (not on the values flowing through it), so
+# one recorded program reproduces the eager graph at every step; the stable cross-entropy
+# shifts by the current largest logit, and bce picks a formula by the sign of the logit
+STATIC_LOSSES = ("hinge", "mse")
+
+
+class CompiledEngine:
+    """Forward, loss and backward with ``micrograd.compile``: the graph of a batch is built once,
+    compiled with the model's parameters, and re-run at every step on their current ``.data``.
+
+    Results equal ``EagerEngine``'s to the last bit (same values, same ``p.grad``, so every
+    optimizer works unchanged). Needs numpy and a loss in ``STATIC_LOSSES``. Programs are kept
+    per distinct batch (the ``cache`` most recent): full-batch training compiles once; shuffled
+    mini-batches rarely repeat, and compiling costs about two eager steps, so ``choose_engine``
+    prefers the eager engine for them.
+    """
+
+    name = "compiled"
+
+    def __init__(self, objective: Objective, cache: int = 8) -> None:
+        if objective.loss not in STATIC_LOSSES:
+            raise ValueError(
+                "the compiled engine reproduces the eager results only for the "
+                f"{' and '.join(STATIC_LOSSES)} losses (the graph of {objective.loss!r} depends on "
+                "the values computed); use the eager engine"
+            )
+        from .compile import compile as compile_graph  # numpy: imported only when this engine is used
+
+        self.objective = objective
+        self._compile = compile_graph
+        self._programs: OrderedDict = OrderedDict()  # batch -> (program, outputs, classes per output)
+        self._cache = cache
+
+    def _program(self, X: Sequence[Sequence[float]], y: Sequence[int]):
+        key = (tuple(map(tuple, X)), tuple(y))
+        entry = self._programs.get(key)
+        if entry is None:
+            total, outputs = self.objective(X, y)  # the eager graph, built once for this batch
+            width = len(outputs[0]) if outputs and not isinstance(outputs[0], Value) else None
+            nodes = [v for o in outputs for v in o] if width is not None else outputs
+            entry = (self._compile(total, self.objective.model.parameters()), nodes, width)
+            self._programs[key] = entry
+            if len(self._programs) > self._cache:
+                self._programs.popitem(last=False)
+        else:
+            self._programs.move_to_end(key)
+        return entry
+
+    def forward_backward(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[float, list]:
+        """The loss on (X, y) and the model's outputs as numbers; adds the gradients to ``p.grad``."""
+        prog, nodes, width = self._program(X, y)
+        loss = prog.forward()
+        prog.backward()
+        values = prog.values(nodes)
+        outputs = values.tolist() if width is None else values.reshape(-1, width).tolist()
+        return loss, outputs
+
+    def __repr__(self) -> str:
+        return f"CompiledEngine({self.objective!r})"
+
+
+# name -> factory taking the Objective
+ENGINES: dict[str, Callable[[Objective], Engine]] = {"eager": EagerEngine, "compiled": CompiledEngine}
+
+
+def choose_engine(engine: str, loss: str, batch_size: int | None) -> str:
+    """The engine name to use: ``engine`` itself, or for ``"auto"`` the compiled engine where it
+    gives the eager results and pays off (full-batch steps, a loss in ``STATIC_LOSSES``, numpy
+    installed), else the eager one."""
+    if engine != "auto":
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; choose auto or one of {', '.join(ENGINES)}")
+        return engine
+    if batch_size is not None or loss not in STATIC_LOSSES:
+        return "eager"
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return "eager"
+    return "compiled"
 
 
 def accuracy(outputs: Sequence, y: Sequence[int]) -> float:
@@ -160,18 +240,17 @@ def fit(
     l2: float = 0.0,
     batch_size: int | None = None,
     rng: random.Random | None = None,
-    engine: str = "eager",
+    engine: str = "auto",
     on_step: Callable[[StepResult], None] | None = None,
 ) -> list[StepResult]:
     """Train ``model`` on ``data`` for ``steps`` optimizer steps and return the per-step record.
 
     Before step k the optimizer's rate is set to ``schedule(k)`` (if given). With
     ``batch_size`` None every step sees the whole data set (the demo); otherwise
-    shuffled mini-batches drawn with ``rng``. ``on_step`` is called after each step.
+    shuffled mini-batches drawn with ``rng``. ``engine``: ``"eager"``, ``"compiled"``
+    or ``"auto"`` (see ``choose_engine``). ``on_step`` is called after each step.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    runner = ENGINES[engine](Objective(model, loss, l2))
+    runner = ENGINES[choose_engine(engine, loss, batch_size)](Objective(model, loss, l2))
     batches = minibatches(len(data), batch_size or len(data), rng or random.Random(0))
     history = []
     for k in range(steps):

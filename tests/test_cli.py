@@ -112,6 +112,7 @@ def test_demo_writes_every_file(demo):
     demo_settings = {"data": "moons", "samples": 100, "noise": 0.1, "seed": 1337, "hidden": [16, 16]}
     demo_settings |= {"loss": "hinge", "l2": 1e-4, "optimizer": "sgd", "lr": 1.0, "lr_end": 0.1, "steps": 100}
     assert {k: config[k] for k in demo_settings} == demo_settings
+    assert config["engine"] == "compiled"  # the default engine for full-batch hinge training
     assert '  loss: "hinge"' in result.stdout  # the resolved configuration is printed too
     assert "accuracy 100.0% (100 of 100 training examples)" in result.stdout
     assert "decision_boundary.png" in result.stdout.splitlines()[-1]  # says where the pictures are
@@ -262,6 +263,52 @@ def test_minibatches_and_other_options(tmp_path):
     assert config["batch_size"] == 25 and config["schedule"] == "cosine" and config["nesterov"] is True
     assert config["lr_end"] == pytest.approx(0.03)
     assert len(read_metrics(out / "metrics.csv")) == 12
+
+
+# --- engines: compiled and eager give the same files ------------------------------------------
+ENGINE_RUNS = {
+    "demo": ["--steps", "25"],
+    "minibatch-adam": ["--samples", "60", "--batch-size", "20", "--optimizer", "adam", "--steps", "8"],
+    "mse-momentum": ["--dataset", "circles", "--samples", "50", "--hidden", "6,5", "--activation", "tanh"]
+    + ["--loss", "mse", "--momentum", "0.9", "--nesterov", "--weight-decay", "0.01", "--steps", "15"],
+}
+
+
+@pytest.mark.parametrize("run", list(ENGINE_RUNS))
+def test_compiled_and_eager_engines_write_identical_results(run, tmp_path):
+    files = {}
+    for engine in ("eager", "compiled"):
+        out = tmp_path / engine
+        argv = [
+            "train",
+            *ENGINE_RUNS[run],
+            "--engine",
+            engine,
+            "--no-plots",
+            "--no-progress",
+            "--out",
+            str(out),
+        ]
+        assert main(argv) == 0
+        assert json.loads((out / "config.json").read_text())["engine"] == engine
+        files[engine] = [(out / name).read_bytes() for name in ("metrics.csv", "model.json")]
+    assert files["eager"] == files["compiled"]
+
+
+def test_auto_engine_is_eager_where_compiled_would_differ_and_compiled_says_why(tmp_path, capsys):
+    blobs = ["train", "--dataset", "blobs", "--centers", "3", "--hidden", "4", "--steps", "2", "--no-plots"]
+    assert main([*blobs, "--no-progress", "--out", str(tmp_path / "auto")]) == 0
+    assert json.loads((tmp_path / "auto" / "config.json").read_text())["engine"] == "eager"
+    assert (
+        main(["train", "--batch-size", "10", "--steps", "1", "--no-plots", "--out", str(tmp_path / "mb")])
+        == 0
+    )
+    assert json.loads((tmp_path / "mb" / "config.json").read_text())["engine"] == "eager"
+    capsys.readouterr()
+    assert main([*blobs, "--engine", "compiled", "--out", str(tmp_path / "ce")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--engine compiled" in err and "cross-entropy" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "ce").exists()
 
 
 def test_help_documents_every_option(capsys):

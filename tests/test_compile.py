@@ -145,7 +145,7 @@ def test_random_dags_match_eager(case):
     if built is None:
         return
     leaves = built[0]
-    prog = micrograd.compile(built[2])
+    prog = micrograd.compile(built[2], leaves[::-2])  # some leaves as params, numbered first
     WORST[0] = max(WORST[0], check_against_eager(prog, built, values, recipe))
     # new leaf values: the same program, recomputed
     new = new_values[: len(values)]
@@ -158,6 +158,55 @@ def test_random_dags_match_eager(case):
             prog.forward()
         return
     WORST[0] = max(WORST[0], check_against_eager(prog, built, new, recipe))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recipes)
+def test_random_dags_array_path_matches_eager(case):
+    """forward_array/backward_array on new param values give the eager loss and the params' grads
+    after zero_grad() + backward(), bit for bit; sync_to_values writes them to the Values."""
+    values, steps, picks, new_values = case
+    recipe = steps + [("root", picks, 0)]
+    built, _ = eager_or_error(recipe, values)
+    if built is None:
+        return
+    leaves, _, root = built
+    params = leaves[::-2]
+    prog = micrograd.compile(root, params)
+    assert prog.params == tuple(params)
+    prog.read_leaves()
+    new = dict(zip(leaves, new_values, strict=False))
+    prog.param_data[:] = [new[p] for p in params]  # only through the array: the Values keep old data
+    expected, _ = eager_or_error(recipe, [new[leaf] if leaf in params else leaf.data for leaf in leaves])
+    if expected is None:
+        return
+    ref_leaves, _, ref_root = expected
+    ref_root.backward()
+    ref_grads = [float(ref_leaves[leaves.index(p)].grad) for p in params]
+    assert close(prog.forward_array(), float(ref_root.data))
+    for _ in range(2):  # a fresh gradient each call (zero_grad semantics), not an accumulation
+        grads = prog.backward_array()
+        assert all(close(g, r) for g, r in zip(grads.tolist(), ref_grads, strict=True)), (grads, ref_grads)
+    before = [leaf.grad for leaf in leaves if leaf not in params]
+    prog.sync_to_values()
+    assert [p.data for p in params] == [new[p] for p in params]
+    assert all(close(p.grad, g) for p, g in zip(params, grads.tolist(), strict=True))
+    assert [leaf.grad for leaf in leaves if leaf not in params] == before
+
+
+def test_params_must_be_leaves_and_unused_params_keep_their_grad():
+    a, b, unused = Value(2.0), Value(3.0), Value(5.0)
+    unused.grad = 7.0
+    out = a * b
+    with pytest.raises(CompileError, match="leaf Values"):
+        micrograd.compile(out, [a, out])
+    prog = micrograd.compile(out, [unused, b, a, b])
+    assert prog.params == (unused, b, a)
+    prog.forward()
+    prog.backward()
+    assert (unused.grad, b.grad, a.grad) == (7.0, 2.0, 3.0)
+    prog.forward_array()
+    assert prog.backward_array().tolist() == [0.0, 2.0, 3.0]
 
 
 # --- the primitive table ------------------------------------------------------------------
@@ -353,8 +402,10 @@ def demo_graph():
     return model, y, scores, data_loss + reg_loss
 
 
-def test_demo_trace_with_the_compiled_backend():
-    """The full 100-step demo, compiled once, reproduces the notebook's printed trace."""
+@pytest.mark.parametrize("path", ["values", "arrays"])
+def test_demo_trace_with_the_compiled_backend(path):
+    """The full 100-step demo, compiled once, reproduces the notebook's printed trace, through the
+    Values (forward, backward, p.data -= ...) and through the arrays (param_data, param_grad)."""
     seed_file = next(SEEDS.glob("003_*.txt"), None)
     if seed_file is None:
         pytest.skip(f"seed notebook not found under {SEEDS}")
@@ -367,14 +418,21 @@ def test_demo_trace_with_the_compiled_backend():
     params = model.parameters()
     prog = micrograd.compile(total, params)
     worst = 0.0
+    prog.read_leaves()
     for k in range(100):
-        loss = prog.forward()
-        acc = np.mean((y > 0) == (prog.values(scores) > 0))
-        model.zero_grad()
-        prog.backward()
         learning_rate = 1.0 - 0.9 * k / 100
-        for p in params:
-            p.data -= learning_rate * p.grad
+        if path == "arrays":
+            loss = prog.forward_array()
+            acc = np.mean((y > 0) == (prog.values(scores) > 0))
+            prog.backward_array()
+            prog.param_data -= learning_rate * prog.param_grad
+        else:
+            loss = prog.forward()
+            acc = np.mean((y > 0) == (prog.values(scores) > 0))
+            model.zero_grad()
+            prog.backward()
+            for p in params:
+                p.data -= learning_rate * p.grad
         worst = max(worst, abs(loss - trace[k][0]))
         assert abs(loss - trace[k][0]) <= 1e-9, (k, loss, trace[k])
         assert acc * 100 == trace[k][1], (k, acc, trace[k])

@@ -8,8 +8,8 @@ from micrograd.classifier import Classifier, decide
 from micrograd.data import make_blobs, make_moons
 from micrograd.engine import Value
 from micrograd.nn import MLP
-from micrograd.optim import SGD, Adam, LinearDecay
-from micrograd.train import TrainingError, fit, n_outputs
+from micrograd.optim import SGD, Adam, AdamW, LinearDecay
+from micrograd.train import TrainingError, choose_engine, fit, n_outputs
 
 pytest.importorskip("sklearn")
 
@@ -37,7 +37,8 @@ def demo_loop(steps):
     return trace, model
 
 
-def test_fit_is_the_demos_loop_to_the_last_digit():
+@pytest.mark.parametrize("engine", ["eager", "compiled", "auto"])
+def test_fit_is_the_demos_loop_to_the_last_digit(engine):
     expected, demo_model = demo_loop(6)
     data = make_moons(100, 0.1, random_state=1337)
     model = MLP(2, [16, 16, 1], rng=random.Random(1337))
@@ -49,10 +50,39 @@ def test_fit_is_the_demos_loop_to_the_last_digit():
         steps=6,
         schedule=LinearDecay(1.0, 0.1, 100),
         l2=1e-4,
+        engine=engine,
     )
     assert [(r.loss, r.accuracy) for r in history] == expected
     assert [p.data for p in model.parameters()] == [p.data for p in demo_model.parameters()]
     assert [r.lr for r in history] == [1.0 - 0.9 * k / 100 for k in range(6)]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd-momentum", "adamw"])
+def test_compiled_engine_gives_the_eager_results_to_the_last_bit(optimizer):
+    data = make_moons(40, 0.2, random_state=3)
+    runs = []
+    for engine in ("eager", "compiled"):
+        model = MLP(2, [5, 4, 1], rng=random.Random(7))
+        params = model.parameters()
+        opt = SGD(params, lr=0.5, momentum=0.9, weight_decay=1e-3) if optimizer == "sgd-momentum" else None
+        opt = opt or AdamW(params, lr=0.05)
+        history = fit(model, data, opt, loss="hinge", steps=12, l2=1e-4, engine=engine)
+        runs.append(([(r.loss, r.accuracy) for r in history], [(p.data, p.grad) for p in params]))
+    assert runs[0] == runs[1]
+
+
+def test_choose_engine():
+    assert choose_engine("auto", "hinge", None) == "compiled"
+    assert choose_engine("auto", "mse", None) == "compiled"
+    assert choose_engine("auto", "hinge", 32) == "eager"  # a program per shuffled batch does not pay
+    assert choose_engine("auto", "cross-entropy", None) == "eager"  # its graph depends on the logits
+    assert choose_engine("eager", "hinge", None) == "eager"
+    with pytest.raises(ValueError, match="unknown engine"):
+        choose_engine("fast", "hinge", None)
+    model = MLP(2, [3], rng=random.Random(0))
+    blobs = make_blobs(12, 3, 1.0, random_state=0)
+    with pytest.raises(ValueError, match="compiled engine reproduces"):
+        fit(model, blobs, SGD(model.parameters(), lr=0.1), loss="cross-entropy", steps=1, engine="compiled")
 
 
 def test_fit_leaves_the_global_random_alone():
