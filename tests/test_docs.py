@@ -13,6 +13,14 @@ The convention (docs/writing-docs.md explains it with examples):
   prints nothing needs none, but it still runs and must not raise.
 - ```python skip: <reason> marks a block that is shown but not run; the reason
   is required. Keep such blocks rare.
+- A ```console block is a shell session, run in the same scratch directory, in
+  order with the python blocks: each line starting with ``$ `` is a command
+  (``micrograd`` runs ``sys.executable -m micrograd`` with the repository on
+  PYTHONPATH), and the lines up to the next ``$ `` are what it prints on stdout.
+  A line that is just ``...`` matches any run of lines (none included); ``...``
+  inside a line matches any text within that line (for timings). stderr (the
+  progress bars) is not compared unless the command redirects it (``2>&1``),
+  and every command must exit with status 0.
 - Any other fence (```bash, ```text, ...) is shown only. Python fences spelled
   another way (```py, ```pycon, ```python3) are refused, so that no example
   silently escapes the tests.
@@ -25,11 +33,15 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import io
 import os
 import random
 import re
+import shlex
+import subprocess
 import sys
+import tempfile
 import traceback
 import types
 from dataclasses import dataclass
@@ -64,11 +76,16 @@ class Block:
 
 @dataclass
 class Cell:
-    """A ```python block to run and the ```output block that shows what it prints (if any)."""
+    """A ```python block to run and the ```output block that shows what it prints (if any).
+
+    A ```console block is a Cell too (``console`` true): its commands and their
+    expected output are inside the block itself.
+    """
 
     code: Block
     output: Block | None
     skip_reason: str | None
+    console: bool = False
 
 
 def parse_blocks(text: str, where: str) -> list[tuple[Block, int]]:
@@ -125,6 +142,10 @@ def parse_cells(path: Path) -> list[Cell]:
         if info == "python":
             cells.append(Cell(block, None, None))
             previous_end = end
+        elif info == "console":
+            cells.append(Cell(block, None, None, console=True))
+            if not parse_console(block, where):
+                raise DocError(f"{where}:{block.line}: a ```console block needs at least one '$ ' command")
         elif info.startswith("python skip"):
             reason = info[len("python skip") :].lstrip()
             if not reason.startswith(":") or not reason[1:].strip():
@@ -139,6 +160,86 @@ def parse_cells(path: Path) -> list[Cell]:
                 "or ```python skip: <why> (shown only)"
             )
     return cells
+
+
+@dataclass
+class Command:
+    """One ``$ `` line of a ```console block and the stdout lines shown after it."""
+
+    line: int  # 1-based line in the Markdown file
+    command: str
+    expected: list[str]
+
+
+def parse_console(block: Block, where: str) -> list[Command]:
+    """The commands of a ```console block, each with the output lines that follow it."""
+    commands: list[Command] = []
+    for offset, text in enumerate(block.text.splitlines()):
+        if text.startswith("$ "):
+            commands.append(Command(block.first_code_line + offset, text[2:].strip(), []))
+        elif commands:
+            commands[-1].expected.append(text)
+        elif text.strip():
+            raise DocError(f"{where}:{block.first_code_line + offset}: a ```console block starts with '$ '")
+    return commands
+
+
+def lines_match(expected: list[str], actual: list[str]) -> bool:
+    """Whether ``actual`` matches ``expected``, where a line ``...`` stands for any run of lines
+    (none included) and ``...`` inside a line for any text within that line."""
+    patterns = []
+    for line in expected:
+        if line.strip() == "...":
+            patterns.append(None)
+        else:
+            patterns.append(re.compile(".*?".join(map(re.escape, line.split("..."))) + r"\Z"))
+
+    # dynamic programming over (pattern index, line index): small inputs, no exponential backtracking
+    @functools.cache
+    def match(i: int, j: int) -> bool:
+        if i == len(patterns):
+            return j == len(actual)
+        if patterns[i] is None:
+            return match(i + 1, j) or (j < len(actual) and match(i, j + 1))
+        return j < len(actual) and bool(patterns[i].match(actual[j])) and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def _micrograd_on_path(bin_dir: Path) -> None:
+    """A ``micrograd`` script in ``bin_dir`` that runs this interpreter's ``-m micrograd``."""
+    script = bin_dir / "micrograd"
+    script.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m micrograd "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+
+
+def run_command(command: Command, workdir: Path, bin_dir: Path, where: str) -> str | None:
+    """Run one console command in ``workdir``; return a message if it fails or prints something else."""
+    env = dict(os.environ)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["COLUMNS"] = "80"  # argparse wraps --help to the terminal's width
+    env["MPLBACKEND"] = "Agg"
+    done = subprocess.run(
+        ["/bin/sh", "-c", command.command],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    actual = _normalise(done.stdout)
+    expected = _normalise("\n".join(command.expected))
+    if done.returncode != 0:
+        return (
+            f"{where}:{command.line}: `{command.command}` exited with status {done.returncode}\n"
+            f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+        )
+    if not lines_match(expected, actual):
+        diff = "\n".join(difflib.unified_diff(expected, actual, f"{where} (document)", "printed", lineterm=""))
+        return f"{where}:{command.line}: the output of `{command.command}` differs from the document:\n{diff}"
+    return None
 
 
 def _normalise(text: str) -> list[str]:
@@ -187,9 +288,17 @@ def run_markdown(path: Path, workdir: Path) -> int:
     mismatches = []
     ran = 0
     module_name = "doc_" + re.sub(r"\W", "_", where)
-    with _sandbox(workdir, module_name) as namespace:
+    with _sandbox(workdir, module_name) as namespace, tempfile.TemporaryDirectory() as bin_dir:
+        _micrograd_on_path(Path(bin_dir))
         for cell in cells:
             if cell.skip_reason is not None:
+                continue
+            if cell.console:
+                for command in parse_console(cell.code, where):
+                    failure = run_command(command, workdir, Path(bin_dir), where)
+                    if failure:
+                        raise DocError(failure)  # later commands usually depend on this one
+                ran += 1
                 continue
             # pad with blank lines so that tracebacks give the line numbers of the Markdown file
             source = "\n" * (cell.code.first_code_line - 1) + cell.code.text
@@ -383,6 +492,79 @@ def test_harness_runs_in_a_scratch_directory_and_restores_state(tmp_path: Path) 
 def test_other_fences_are_shown_only(tmp_path: Path) -> None:
     doc = _write(tmp_path, "```bash\nexit 1\n```\n\n```text\nnot python\n```\n")
     assert run_markdown(doc, tmp_path) == 0
+
+
+# --- the harness: ```console blocks --------------------------------------------------------
+
+
+CONSOLE = """```python
+open("data.txt", "w").write("a,b\\n1,2\\n")
+```
+
+```console
+$ cat data.txt
+a,b
+1,2
+$ echo "took 0.31 s"; echo done
+took ... s
+done
+$ printf 'x\\nprogress 1\\nprogress 2\\ny\\n'
+x
+...
+y
+$ micrograd evaluate --model missing.json --csv data.txt 2>&1; echo "exit status $?"
+micrograd evaluate: error: ...
+exit status 2
+```
+"""
+
+
+def test_console_blocks_run_commands_and_compare_their_stdout(tmp_path: Path) -> None:
+    assert run_markdown(_write(tmp_path, CONSOLE), tmp_path) == 2
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("1,2\n$", "1,3\n$"), ("took ... s", "took ... min"), ("x\n...\ny", "x\n...\nz"), ("status 2", "status 0")],
+)
+def test_console_blocks_fail_when_the_output_changes(tmp_path: Path, old: str, new: str) -> None:
+    assert old in CONSOLE
+    with pytest.raises(DocError, match=r"doc\.md:\d+: the output of `.*` differs from the document"):
+        run_markdown(_write(tmp_path, CONSOLE.replace(old, new, 1)), tmp_path)
+
+
+def test_console_commands_must_succeed(tmp_path: Path) -> None:
+    doc = _write(tmp_path, "# t\n\n```console\n$ echo hi\nhi\n$ exit 3\n```\n")
+    with pytest.raises(DocError, match=r"doc\.md:6: `exit 3` exited with status 3"):
+        run_markdown(doc, tmp_path)
+
+
+def test_console_blocks_compare_stdout_only(tmp_path: Path) -> None:
+    doc = _write(tmp_path, "```console\n$ echo out; echo progress >&2\nout\n```\n")
+    assert run_markdown(doc, tmp_path) == 1
+
+
+def test_console_block_must_start_with_a_command(tmp_path: Path) -> None:
+    for text in ("```console\nhello\n$ echo\n```\n", "```console\n```\n"):
+        with pytest.raises(DocError, match="console"):
+            run_markdown(_write(tmp_path, text), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "matches"),
+    [
+        (["a", "...", "b"], ["a", "b"], True),
+        (["a", "...", "b"], ["a", "x", "y", "b"], True),
+        (["a", "...", "b"], ["a", "x", "y"], False),
+        (["a", "..."], ["a"], True),
+        (["t ... s"], ["t 1.0 s"], True),
+        (["t ... s"], ["t 1.0 s!"], False),
+        (["a.b"], ["axb"], False),  # only ... is special; other characters are literal
+        (["a"], ["a", "b"], False),
+    ],
+)
+def test_lines_match(expected: list[str], actual: list[str], matches: bool) -> None:
+    assert lines_match(expected, actual) is matches
 
 
 # --- acceptance: every seed's examples appear in the tutorial, printing the seed's numbers ---------
