@@ -237,7 +237,9 @@ def run_command(command: Command, workdir: Path, bin_dir: Path, where: str) -> s
             f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
         )
     if not lines_match(expected, actual):
-        diff = "\n".join(difflib.unified_diff(expected, actual, f"{where} (document)", "printed", lineterm=""))
+        diff = "\n".join(
+            difflib.unified_diff(expected, actual, f"{where} (document)", "printed", lineterm="")
+        )
         return f"{where}:{command.line}: the output of `{command.command}` differs from the document:\n{diff}"
     return None
 
@@ -525,7 +527,12 @@ def test_console_blocks_run_commands_and_compare_their_stdout(tmp_path: Path) ->
 
 @pytest.mark.parametrize(
     ("old", "new"),
-    [("1,2\n$", "1,3\n$"), ("took ... s", "took ... min"), ("x\n...\ny", "x\n...\nz"), ("status 2", "status 0")],
+    [
+        ("1,2\n$", "1,3\n$"),
+        ("took ... s", "took ... min"),
+        ("x\n...\ny", "x\n...\nz"),
+        ("status 2", "status 0"),
+    ],
 )
 def test_console_blocks_fail_when_the_output_changes(tmp_path: Path, old: str, new: str) -> None:
     assert old in CONSOLE
@@ -565,6 +572,43 @@ def test_console_block_must_start_with_a_command(tmp_path: Path) -> None:
 )
 def test_lines_match(expected: list[str], actual: list[str], matches: bool) -> None:
     assert lines_match(expected, actual) is matches
+
+
+# --- the guides cover what they promise ----------------------------------------------------
+
+
+def _prose(path: Path) -> str:
+    """The text of a Markdown file outside its fenced blocks."""
+    return re.sub(
+        r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1\s*$", "", path.read_text(encoding="utf-8"), flags=re.S | re.M
+    )
+
+
+def test_the_command_line_guide_explains_every_command_and_option() -> None:
+    """Each subcommand of `micrograd` and each of its options is explained in docs/cli.md's prose
+    (not only in a pasted --help), and each subcommand is run by one of its console blocks."""
+    import argparse
+
+    from micrograd.cli import build_parser
+
+    guide = REPO / "docs" / "cli.md"
+    prose = _prose(guide)
+    commands = [c for cell in parse_cells(guide) if cell.console for c in parse_console(cell.code, "cli.md")]
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name, parser in subparsers.choices.items():
+        if f"`micrograd {name}" not in prose:
+            missing.append(f"micrograd {name}")
+        if not any(c.command.startswith(f"micrograd {name} ") for c in commands):
+            missing.append(f"an example of micrograd {name}")
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help") and not re.search(rf"`{re.escape(option)}\b", prose):
+                    missing.append(f"micrograd {name} {option}")
+            if not action.option_strings and f"`{action.dest}`" not in prose:
+                missing.append(f"micrograd {name} <{action.dest}>")
+    assert len(subparsers.choices) == 4
+    assert not missing, f"docs/cli.md does not explain: {missing}"
 
 
 # --- acceptance: every seed's examples appear in the tutorial, printing the seed's numbers ---------
