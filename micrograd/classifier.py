@@ -74,6 +74,7 @@ class Classifier(Module):
         return [self.classes[i] for i in self.predict_indices(rows)]
 
     def parameters(self) -> list[Value]:
+        """The MLP's parameters."""
         return self.mlp.parameters()
 
     def __repr__(self) -> str:

@@ -42,6 +42,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """The number of features (columns of X)."""
         return len(self.feature_names)
 
     def subset(self, indices: Sequence[int]) -> Dataset:

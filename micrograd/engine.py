@@ -200,18 +200,23 @@ class Value:
         return _unary(NEG, self)
 
     def relu(self) -> Value:
+        """max(0, x); its derivative is taken as 0 at x = 0, as in the original."""
         return _unary(RELU, self)
 
     def tanh(self) -> Value:
+        """The hyperbolic tangent; derivative 1 - tanh(x)**2."""
         return _unary(TANH, self)
 
     def exp(self) -> Value:
+        """e**x; OverflowError when that is too large for a float."""
         return _unary(EXP, self)
 
     def log(self) -> Value:
+        """The natural logarithm; ValueError for x <= 0."""
         return _unary(LOG, self)
 
     def sigmoid(self) -> Value:
+        """1 / (1 + e**-x), one node; derivative s * (1 - s)."""
         return _unary(SIGMOID, self)
 
     def detach(self) -> Value:

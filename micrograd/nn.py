@@ -21,10 +21,12 @@ class Module:
     """Anything with parameters: ``parameters()`` lists them, ``zero_grad()`` clears their grads."""
 
     def zero_grad(self) -> None:
+        """Set every parameter's grad to 0 (backward() adds to the leaves' grads)."""
         for p in self.parameters():
             p.grad = 0
 
     def parameters(self) -> list[Value]:
+        """The trainable Values, in a fixed order."""
         return []
 
 
@@ -62,6 +64,7 @@ class Neuron(Module):
         return act.tanh() if self.activation == "tanh" else act.sigmoid()
 
     def parameters(self) -> list[Value]:
+        """The weights, then the bias."""
         return self.w + [self.b]
 
     def __repr__(self) -> str:
@@ -81,6 +84,7 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:
+        """Each neuron's parameters, neuron by neuron."""
         return [p for n in self.neurons for p in n.parameters()]
 
     def __repr__(self) -> str:
@@ -107,6 +111,7 @@ class MLP(Module):
         return x
 
     def parameters(self) -> list[Value]:
+        """Each layer's parameters, from the first layer to the last."""
         return [p for layer in self.layers for p in layer.parameters()]
 
     def __repr__(self) -> str:

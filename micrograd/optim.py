@@ -34,6 +34,7 @@ class Optimizer:
             p.grad = 0
 
     def step(self) -> None:
+        """Update every parameter once from its current grad (each optimizer defines it)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -101,7 +101,9 @@ class Engine(Protocol):
 
     name: str
 
-    def forward_backward(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[float, list]: ...
+    def forward_backward(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[float, list]:
+        """The loss on (X, y) as a number and the model's outputs; the gradients end up in ``p.grad``."""
+        ...
 
 
 class EagerEngine:
