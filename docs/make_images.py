@@ -1,14 +1,24 @@
-"""Draw the pictures that docs/tutorial.md shows, into docs/images/.
+"""Draw the pictures that the README and docs/*.md show, into docs/images/.
 
-Run from anywhere: ``python docs/make_images.py`` (needs numpy, matplotlib and
-scikit-learn). It trains the tutorial's moons model (section 16, about ten
+Run from anywhere: ``python docs/make_images.py`` (needs the dev extra: numpy,
+matplotlib, scikit-learn, graphviz and the Graphviz program, Playwright and
+chromium). It trains the tutorial's moons model (section 16, about ten
 seconds) to draw its decision boundary, with the same seeds, so the picture is
 the one the tutorial's own code produces.
+
+The graph pictures are not drawn here from a copy of the code: the script runs
+the documents themselves (with tests/test_docs.py's runner, in a scratch
+directory) and keeps the SVG files their own blocks write, listed in
+``DOC_PICTURES``. tests/test_docs.py checks, whenever it runs a document, that
+such a file still shows the same labels and numbers as the committed picture.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +28,14 @@ from sklearn.datasets import make_moons
 from micrograd.engine import Value
 from micrograd.nn import MLP
 
-IMAGES = Path(__file__).resolve().parent / "images"
+DOCS = Path(__file__).resolve().parent
+IMAGES = DOCS / "images"
+
+# document -> the pictures its own code blocks write into its scratch directory (same names here)
+DOC_PICTURES = {
+    "tutorial.md": ["graph_L.svg", "graph_L_grads.svg", "neuron.svg", "tiny_mlp.svg"],
+    "visualisation.md": ["expression_lr.svg", "expression_tb.svg"],
+}
 
 
 def save(fig: Figure, name: str) -> None:
@@ -90,7 +107,55 @@ def moons_decision_boundary() -> None:
     save(fig, "moons_decision_boundary.png")
 
 
+def doc_pictures() -> None:
+    """Run each document of ``DOC_PICTURES`` and keep the pictures its blocks draw."""
+    sys.path.insert(0, str(DOCS.parent / "tests"))
+    from test_docs import run_markdown  # the doc-test runner: the same code, run the same way
+
+    for doc, names in DOC_PICTURES.items():
+        with tempfile.TemporaryDirectory() as scratch:
+            run_markdown(DOCS / doc, Path(scratch))
+            for name in names:
+                tmp = IMAGES / f".{name}.tmp"
+                shutil.copyfile(Path(scratch) / name, tmp)
+                tmp.replace(IMAGES / name)
+                print("wrote", IMAGES / name)
+
+
+def html_screenshot() -> None:
+    """A screenshot of draw_html's page for the tutorial's neuron, stopped at a backward step."""
+    from playwright.sync_api import sync_playwright
+
+    from micrograd import draw_html
+    from micrograd.viz import trace
+
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as p:
+        page_file = draw_html(o, Path(scratch) / "neuron.html")
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page(viewport={"width": 1000, "height": 560})
+        page.goto(page_file.resolve().as_uri())
+        nodes, _ = trace(o)
+        forward = sum(1 for v in nodes if v._a is not None)  # one step per computed value
+        for _ in range(forward + 4):  # through the forward pass, then four backward steps
+            page.keyboard.press("ArrowRight")
+        tmp = IMAGES / ".draw_html.tmp.png"
+        page.screenshot(path=str(tmp), full_page=True)
+        browser.close()
+    tmp.replace(IMAGES / "draw_html.png")
+    print("wrote", IMAGES / "draw_html.png")
+
+
 if __name__ == "__main__":
     parabola()
     tanh()
     moons_decision_boundary()
+    doc_pictures()
+    html_screenshot()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import html
 import io
 import os
 import random
@@ -298,8 +299,8 @@ def run_markdown(path: Path, workdir: Path) -> int:
             if cell.console:
                 for command in parse_console(cell.code, where):
                     failure = run_command(command, workdir, Path(bin_dir), where)
-                    if failure:
-                        raise DocError(failure)  # later commands usually depend on this one
+                    if failure:  # stop: later commands usually depend on this one
+                        raise DocError("\n\n".join([*mismatches, failure]))
                 ran += 1
                 continue
             # pad with blank lines so that tracebacks give the line numbers of the Markdown file
@@ -344,6 +345,28 @@ def run_markdown(path: Path, workdir: Path) -> int:
 # --- the documents --------------------------------------------------------------------------
 
 
+def svg_texts(svg: str) -> list[str]:
+    """The sorted texts of an SVG picture: for a draw_dot graph, every label, data and grad shown."""
+    return sorted(html.unescape(t).strip() for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", svg))
+
+
+def stale_pictures(workdir: Path) -> list[str]:
+    """SVG files a document's code wrote under the name of a committed picture in docs/images/,
+    but showing other labels or numbers (the picture was drawn from code that has since changed;
+    rerun docs/make_images.py). The layout may differ between Graphviz versions; the texts may not."""
+    stale = []
+    for drawn in sorted(workdir.glob("*.svg")):
+        committed = REPO / "docs" / "images" / drawn.name
+        if committed.exists():
+            new, old = (
+                svg_texts(drawn.read_text(encoding="utf-8")),
+                svg_texts(committed.read_text(encoding="utf-8")),
+            )
+            if new != old:
+                stale.append(f"docs/images/{drawn.name}: {sorted(set(old) ^ set(new))[:6]}")
+    return stale
+
+
 @pytest.mark.parametrize("path", DOCS, ids=[_rel(p) for p in DOCS])
 def test_document_runs_and_prints_what_it_shows(path: Path, tmp_path: Path) -> None:
     failure = None
@@ -353,6 +376,8 @@ def test_document_runs_and_prints_what_it_shows(path: Path, tmp_path: Path) -> N
         failure = str(err)
     if failure:
         pytest.fail(failure, pytrace=False)
+    stale = stale_pictures(tmp_path)
+    assert not stale, f"{_rel(path)} draws pictures that differ from the committed ones: {stale}"
 
 
 def test_the_documents_exist() -> None:
@@ -572,6 +597,15 @@ def test_console_block_must_start_with_a_command(tmp_path: Path) -> None:
 )
 def test_lines_match(expected: list[str], actual: list[str], matches: bool) -> None:
     assert lines_match(expected, actual) is matches
+
+
+def test_a_picture_drawn_with_other_numbers_is_stale(tmp_path: Path) -> None:
+    committed = (REPO / "docs" / "images" / "neuron.svg").read_text(encoding="utf-8")
+    assert "grad 0.5000" in committed and len(svg_texts(committed)) > 20
+    (tmp_path / "neuron.svg").write_text(committed, encoding="utf-8")
+    assert stale_pictures(tmp_path) == []
+    (tmp_path / "neuron.svg").write_text(committed.replace("grad 0.5000", "grad 0.4000", 1), encoding="utf-8")
+    assert stale_pictures(tmp_path) and "neuron.svg" in stale_pictures(tmp_path)[0]
 
 
 # --- the guides cover what they promise ----------------------------------------------------
