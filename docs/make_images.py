@@ -33,6 +33,7 @@ IMAGES = DOCS / "images"
 
 # document -> the pictures its own code blocks write into its scratch directory (same names here)
 DOC_PICTURES = {
+    "../README.md": ["readme_neuron.svg"],
     "tutorial.md": ["graph_L.svg", "graph_L_grads.svg", "neuron.svg", "tiny_mlp.svg"],
     "visualisation.md": ["expression_lr.svg", "expression_tb.svg"],
 }

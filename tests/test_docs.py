@@ -391,7 +391,10 @@ def test_relative_links_and_images_resolve(path: Path) -> None:
     # drop code blocks: their brackets are code, not links
     prose = re.sub(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1\s*$", "", text, flags=re.S | re.M)
     missing = []
-    for target in re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", prose):
+    targets = re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", prose) + re.findall(
+        r"<img [^>]*src=\"([^\"]+)\"", prose
+    )
+    for target in targets:
         if re.match(r"^[a-z]+:|^#", target):
             continue  # a web address or an anchor in the same page
         if not (path.parent / target.split("#")[0]).exists():
@@ -643,6 +646,47 @@ def test_the_command_line_guide_explains_every_command_and_option() -> None:
                 missing.append(f"micrograd {name} <{action.dest}>")
     assert len(subparsers.choices) == 4
     assert not missing, f"docs/cli.md does not explain: {missing}"
+
+
+# --- acceptance: a newcomer can train, save, reload, predict and draw from the README and the tutorial
+
+NEWCOMER_STEPS = {
+    "train": r"\bfit\(|^micrograd train\b",
+    "save": r"\bsave_model\(",
+    "reload": r"\bload_model\(",
+    "predict": r"\.predict\(|^micrograd predict\b",
+    "draw a graph": r"\bdraw_dot\(.*\)\.render\(",
+}
+
+
+def executed_code(path: Path) -> str:
+    """The code a document runs: its python blocks (not the skipped ones) and its console commands."""
+    parts = []
+    for cell in parse_cells(path):
+        if cell.console:
+            parts += [c.command for c in parse_console(cell.code, _rel(path))]
+        elif cell.skip_reason is None:
+            parts.append(cell.code.text)
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/tutorial.md"])
+def test_readme_and_tutorial_each_train_save_reload_predict_and_draw(name: str) -> None:
+    """Each of the two pages shows the whole path in blocks the tests run (and so check)."""
+    code = executed_code(REPO / name)
+    missing = [step for step, pattern in NEWCOMER_STEPS.items() if not re.search(pattern, code, re.M)]
+    assert not missing, f"{name} never runs code to: {missing}"
+
+
+def test_newcomer_check_fails_when_a_step_is_only_shown(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown_only = readme.replace(
+        "```python\nimport random\n", "```python skip: shown only\nimport random\n", 1
+    )
+    assert shown_only != readme
+    doc = _write(tmp_path, shown_only)
+    code = executed_code(doc)
+    assert not re.search(NEWCOMER_STEPS["save"], code, re.M)
 
 
 # --- acceptance: every seed's examples appear in the tutorial, printing the seed's numbers ---------
