@@ -1,10 +1,11 @@
 """Value: a scalar that records the expression graph, and reverse-mode autodiff.
 
 Compatible with Karpathy's micrograd (``Value(data, _children, _op)``, ``.data``,
-``.grad``, ``._prev``, ``._op``, ``.backward()``). A node keeps its (at most
-two) children in order and the primitive that made it; local derivatives come
-from the primitive table in ``primitives.py``. No node holds a closure, so a
-dropped graph is freed by reference counting alone.
+``.grad``, ``._prev``, ``._op``, ``.backward()``). A node keeps its children in
+order (two at most, except the n-ary sum of ``sum_of``) and the primitive that
+made it; local derivatives come from the primitive table in ``primitives.py``.
+No node holds a closure, so a dropped graph is freed by reference counting
+alone.
 """
 
 from __future__ import annotations
