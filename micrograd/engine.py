@@ -18,6 +18,7 @@ from .primitives import (
     ADD,
     BY_SYMBOL,
     DIV,
+    DOT,
     EXP,
     LOG,
     MUL,
@@ -64,6 +65,8 @@ def _primitive_for(op: str, arity: int) -> Primitive:
     """The primitive that a node built by hand names by its ``_op`` symbol."""
     if op == "+" and arity > 2:
         return SUM
+    if op == DOT.symbol and arity >= 3 and arity % 2 == 1:
+        return DOT
     if op in BY_SYMBOL and BY_SYMBOL[op].arity == arity:
         return BY_SYMBOL[op]
     if op.startswith("**") and arity == 1:
@@ -74,8 +77,11 @@ def _primitive_for(op: str, arity: int) -> Primitive:
     return opaque(op, arity)
 
 
-def _node(prim: Primitive, data: Number, a: Value | None, b: Value | None, args: tuple | None) -> Value:
-    """A new node made by ``prim`` from children ``a``, ``b`` (or ``args``), or a leaf under no_grad."""
+def _node(prim: Primitive, data: Number, a, b) -> Value:
+    """A new node made by ``prim`` from children ``a``, ``b``, or a leaf under no_grad.
+
+    An n-ary node (SUM, DOT) gets two tuples whose concatenation is its children.
+    """
     out = _new(Value)
     out.data = data
     out.grad = 0
@@ -83,15 +89,14 @@ def _node(prim: Primitive, data: Number, a: Value | None, b: Value | None, args:
         out._prim = prim
         out._a = a
         out._b = b
-        out._args = args
     else:
-        out._prim = out._a = out._b = out._args = None
+        out._prim = out._a = out._b = None
     out.label = ""
     return out
 
 
 def _unary(prim: Primitive, a: Value) -> Value:
-    return _node(prim, prim.forward(a.data), a, None, None)
+    return _node(prim, prim.forward(a.data), a, None)
 
 
 def _binary(prim: Primitive, a, b):
@@ -101,7 +106,7 @@ def _binary(prim: Primitive, a, b):
         b = _lift(b)
     if a is NotImplemented or b is NotImplemented:
         return NotImplemented
-    return _node(prim, prim.forward(a.data, b.data), a, b, None)
+    return _node(prim, prim.forward(a.data, b.data), a, b)
 
 
 def sum_of(values: Iterable[Value | Number]) -> Value:
@@ -123,35 +128,59 @@ def sum_of(values: Iterable[Value | Number]) -> Value:
         if not args:
             raise ValueError("sum_of() needs at least one value")
         return args[0]
-    return _node(SUM, SUM.forward(*[v.data for v in args]), args[0], args[1], args)
+    return _node(SUM, SUM.forward(*[v.data for v in args]), args, ())
+
+
+def dot(bias_and_weights: tuple[Value, ...], inputs: tuple[Value, ...]) -> Value:
+    """One node for ``b + w0*x0 + w1*x1 + ...``, added left to right like the original's
+    ``sum()`` over the products (so the same number, bit for bit).
+
+    ``bias_and_weights`` is ``(b, w0, w1, ...)`` and ``inputs`` is ``(x0, x1, ...)``, both
+    tuples of Values. The node keeps the two tuples as they are, so a neuron's weights
+    and a layer's inputs are shared by every node that uses them, not copied.
+    """
+    if len(bias_and_weights) != len(inputs) + 1:
+        raise ValueError(
+            f"dot() needs one weight per input: {len(bias_and_weights) - 1} weights, {len(inputs)} inputs"
+        )
+    data = DOT.forward(*[v.data for v in bias_and_weights], *[v.data for v in inputs])
+    return _node(DOT, data, bias_and_weights, inputs)
 
 
 class Value:
     """A scalar and its gradient, remembering the operation and inputs that made it."""
 
-    # _prim: the primitive that made this node; _a, _b: its first two children
-    # (None where absent, so a leaf has _a None); _args: all the children of an
-    # n-ary SUM node (None for the others)
-    __slots__ = ("data", "grad", "_a", "_b", "_args", "_prim", "label")
+    # _prim: the primitive that made this node; _a, _b: its children (None where
+    # absent, so a leaf has _a None), or, for an n-ary node, two tuples that
+    # together hold its children in order
+    __slots__ = ("data", "grad", "_a", "_b", "_prim", "label")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = "") -> None:
         children = tuple(_children)
         self.data = _as_number(data)
         self.grad = 0
         self._prim = _primitive_for(_op, len(children)) if children or _op else None
-        self._a, self._b = (children + (None, None))[:2]
-        self._args = children if len(children) > 2 else None
+        if len(children) > 2:
+            self._a, self._b = children, ()
+        else:
+            self._a, self._b = (children + (None, None))[:2]
         self.label = label
 
     # -- the graph, as the original exposes it
     @property
     def _children(self) -> tuple:
         """The children in order."""
-        if self._args is not None:
-            return self._args
-        if self._a is None:
+        a, b = self._a, self._b
+        if a is None:
             return ()
-        return (self._a,) if self._b is None else (self._a, self._b)
+        if type(a) is tuple:  # an n-ary node
+            return a + b
+        return (a,) if b is None else (a, b)
+
+    @property
+    def _args(self) -> tuple | None:
+        """All the children of an n-ary node (SUM, DOT), None for the others."""
+        return self._a + self._b if type(self._a) is tuple else None
 
     @property
     def _prev(self) -> set:
@@ -227,9 +256,11 @@ class Value:
     # -- reverse mode
     def _backward(self) -> None:
         """One chain-rule step: add this node's grad times each local derivative to its children."""
-        a, b, args, g = self._a, self._b, self._args, self.grad
-        if args is not None:
-            for child, d in zip(args, self._prim.derivative(self.data, *[c.data for c in args]), strict=True):
+        a, b, g = self._a, self._b, self.grad
+        if type(a) is tuple:  # an n-ary node
+            children = a + b
+            local = self._prim.derivative(self.data, *[c.data for c in children])
+            for child, d in zip(children, local, strict=True):
                 child.grad += d * g
         elif b is not None:
             da, db = self._prim.derivative(self.data, a.data, b.data)

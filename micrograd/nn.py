@@ -7,14 +7,22 @@ give the same models and the same training runs.
 
 from __future__ import annotations
 
+import operator
 import random
 from collections.abc import Sequence
 
-from .engine import Value, sum_of
+from .engine import Value, dot
 
 Input = Value | float
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 _NEURON_NAMES = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "linear": "Linear"}
+
+
+def _as_inputs(x: Sequence[Input] | Input) -> tuple[Value, ...]:
+    """The inputs as a tuple of Values (numbers wrapped); a lone Value or number is one input."""
+    if isinstance(x, (Value, int, float)):
+        x = (x,)  # e.g. the output of a layer of width 1
+    return tuple(v if isinstance(v, Value) else Value(v) for v in x)
 
 
 class Module:
@@ -49,14 +57,16 @@ class Neuron(Module):
         self.b = Value(0)
         self.nonlin = nonlin
         self.activation = activation if nonlin else "linear"
+        self._bias_and_weights: tuple[Value, ...] = ()
 
     def __call__(self, x: Sequence[Input] | Input) -> Value:
-        if isinstance(x, (Value, int, float)):
-            x = [x]  # a single input, e.g. from a layer of width 1
-        if len(x) != len(self.w):
-            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+        return self._fire(_as_inputs(x))
+
+    def _fire(self, inputs: tuple[Value, ...]) -> Value:
+        if len(inputs) != len(self.w):
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(inputs)}")
         # b + w0*x0 + w1*x1 + ..., added left to right like the original's sum(), in one node
-        act = sum_of([self.b, *[wi * xi for wi, xi in zip(self.w, x)]])
+        act = dot(self._parameters_tuple(), inputs)
         if self.activation == "relu":
             return act.relu()
         if self.activation == "linear":
@@ -66,6 +76,18 @@ class Neuron(Module):
     def parameters(self) -> list[Value]:
         """The weights, then the bias."""
         return self.w + [self.b]
+
+    def _parameters_tuple(self) -> tuple[Value, ...]:
+        """(b, w0, w1, ...), made once and shared by every node this neuron builds."""
+        cached = self._bias_and_weights
+        fresh = (
+            len(cached) == len(self.w) + 1
+            and cached[0] is self.b
+            and all(map(operator.is_, cached[1:], self.w))  # still the same Value objects
+        )
+        if not fresh:
+            self._bias_and_weights = cached = (self.b, *self.w)
+        return cached
 
     def __repr__(self) -> str:
         return f"{_NEURON_NAMES[self.activation]}Neuron({len(self.w)})"
@@ -80,7 +102,8 @@ class Layer(Module):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
-        out = [n(x) for n in self.neurons]
+        inputs = _as_inputs(x)  # one tuple, shared by every neuron's node
+        out = [n._fire(inputs) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list[Value]:

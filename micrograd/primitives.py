@@ -103,8 +103,27 @@ def _sigmoid(a):
 ADD = Primitive("add", "+", 2, operator.add, lambda z, a, b: (1.0, 1.0))
 # x0 + x1 + ... + xn added left to right, as a chain of ADDs would, in one node
 SUM = Primitive("sum", "+", None, lambda *xs: reduce(operator.add, xs), lambda z, *xs: (1.0,) * len(xs))
+
+
+def _dot(b, *weights_then_inputs):
+    """b + w0*x0 + w1*x1 + ..., added left to right (as Python's sum() over the products would)."""
+    n = len(weights_then_inputs) // 2
+    total = b
+    for w, x in zip(weights_then_inputs[:n], weights_then_inputs[n:]):
+        total = total + w * x
+    return total
+
+
+def _dot_derivative(z, b, *weights_then_inputs):
+    """1 for b, x_i for w_i, w_i for x_i."""
+    n = len(weights_then_inputs) // 2
+    return (1.0, *weights_then_inputs[n:], *weights_then_inputs[:n])
+
+
 SUB = Primitive("sub", "-", 2, operator.sub, lambda z, a, b: (1.0, -1.0))
 MUL = Primitive("mul", "*", 2, operator.mul, lambda z, a, b: (b, a))
+# a neuron's pre-activation b + w.x in one node; inputs (b, w0, ..., wn-1, x0, ..., xn-1)
+DOT = Primitive("dot", "w·x+b", None, _dot, _dot_derivative)
 DIV = Primitive("div", "/", 2, _div, lambda z, a, b: (1.0 / b, -z / b))
 POW = Primitive(
     "pow", "**", 2, _pow, lambda z, a, b: (_pow_base_derivative(a, b), _pow_exponent_derivative(z, a))
@@ -118,7 +137,7 @@ SIGMOID = Primitive("sigmoid", "sigmoid", 1, _sigmoid, lambda z, a: z * (1.0 - z
 RELU = Primitive("relu", "ReLU", 1, lambda a: 0.0 if a < 0 else a, lambda z, a: 1.0 if z > 0 else 0.0)
 
 PRIMITIVES: dict[str, Primitive] = {
-    p.name: p for p in (ADD, SUM, SUB, MUL, DIV, POW, NEG, POW_CONST, EXP, LOG, TANH, SIGMOID, RELU)
+    p.name: p for p in (ADD, SUM, DOT, SUB, MUL, DIV, POW, NEG, POW_CONST, EXP, LOG, TANH, SIGMOID, RELU)
 }
 
 
@@ -152,4 +171,4 @@ def opaque(symbol: str, arity: int) -> Primitive:
 
 
 # graphs built by hand (Value(data, children, op)) name their op by its symbol
-BY_SYMBOL: dict[str, Primitive] = {p.symbol: p for p in PRIMITIVES.values() if p not in (POW_CONST, SUM)}
+BY_SYMBOL: dict[str, Primitive] = {p.symbol: p for p in PRIMITIVES.values() if p not in (POW_CONST, SUM, DOT)}

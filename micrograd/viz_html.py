@@ -98,6 +98,11 @@ def _apply(node: Value, operands: list[str]) -> str:
         return f"{operands[0]} {_INFIX[prim.name]} {operands[1]}"
     if prim.name == "sum":  # one n-ary '+' node
         return " + ".join(operands)
+    if prim.name == "dot":  # b + w0*x0 + w1*x1 + ...: operands are b, the weights, then the inputs
+        n = len(operands) // 2
+        return " + ".join(
+            [operands[0]] + [f"{w}*{x}" for w, x in zip(operands[1 : n + 1], operands[n + 1 :])]
+        )
     if prim.name == "pow_const":
         return f"{operands[0]} ** {_num(prim.const)}"
     if prim.name == "neg":
@@ -119,6 +124,13 @@ def _reason(node: Value, slot: int, names: list[str], index: dict) -> str:
     """Why the local derivative of ``node`` by its input ``slot`` is what it is."""
     templates = _REASON.get(node._prim.name)
     kids = node._children
+    if node._prim.name == "dot":  # slot 0 the bias, then the weights, then the inputs
+        n = len(kids) // 2
+        since = f"since {names[index[node]]} = {_apply(node, [_wrap(names[index[c]]) for c in kids])}"
+        if slot == 0:
+            return f"{since}: the bias is added as it is, so its local derivative is 1"
+        partner = kids[slot + n] if slot <= n else kids[slot - n]
+        return f"{since}: a product's derivative by one factor is the other factor, {names[index[partner]]}"
     z = _wrap(names[index[node]])
     since = f"since {names[index[node]]} = {_apply(node, [_wrap(names[index[c]]) for c in kids])}"
     if templates is None:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from micrograd.engine import Value
+from micrograd.engine import Value, dot, sum_of
 from micrograd.gradcheck import gradcheck
 from micrograd.primitives import PRIMITIVES
 
@@ -121,15 +121,38 @@ def test_every_primitive_is_exercised_here():
         seen.add(UNARY[name](Value(x))._prim.name)
     for name, x, y in binary_cases():
         seen.add(BINARY[name](Value(x), Value(y))._prim.name)
-    from micrograd.engine import sum_of
-
     seen.add(sum_of([Value(1.0), Value(2.0), Value(3.0)])._prim.name)
+    seen.add(dot((Value(1.0), Value(2.0)), (Value(3.0),))._prim.name)
     assert seen == set(PRIMITIVES)
+
+
+def test_dot_equals_the_original_sum_of_products_and_torch():
+    b, ws, xs = 0.1, [0.3, -1.7, 2.2, 1e16], [0.2, 0.9, -0.4, 1e-16]
+    leaves = [Value(v) for v in [b, *ws, *xs]]
+    out = dot(tuple(leaves[:5]), tuple(leaves[5:]))
+    chain = sum((w * x for w, x in zip(leaves[1:5], leaves[5:])), leaves[0])
+    assert out.data == chain.data  # bit for bit: the original's sum() of products
+    (out * out).backward()
+    t = torch.tensor([b, *ws, *xs], dtype=torch.float64, requires_grad=True)
+    tout = t[0]
+    for i in range(4):
+        tout = tout + t[1 + i] * t[5 + i]
+    (tout * tout).backward()
+    assert out.data == tout.item()
+    assert [v.grad for v in leaves] == pytest.approx(t.grad.tolist(), rel=1e-15)
+
+
+def test_dot_matches_finite_differences():
+    assert gradcheck(lambda b, w0, w1, x0, x1: dot((b, w0, w1), (x0, x1)).tanh(), [0.1, 0.5, -1.2, 0.7, 0.3])
+
+
+def test_dot_needs_one_weight_per_input():
+    with pytest.raises(ValueError, match="one weight per input"):
+        dot((Value(1.0), Value(2.0)), (Value(1.0), Value(2.0)))
 
 
 def test_sum_of_equals_a_chain_of_adds_and_torch():
     xs = [0.1, 0.2, 0.3, 1e16, -1e16, 0.7]
-    from micrograd.engine import sum_of
 
     leaves = [Value(x) for x in xs]
     out = sum_of(leaves)

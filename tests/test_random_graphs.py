@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd.engine import Value, sum_of
+from micrograd.engine import Value, dot, sum_of
 
 # each op takes earlier nodes (so subexpressions are shared) and stays in its domain
 OPS = {
@@ -30,6 +30,7 @@ OPS = {
     "relu": (1, lambda a: a.relu()),
     "rsub": (1, lambda a: 1 - a),
     "scale": (1, lambda a: 0.5 * a),
+    "dot": (2, None),  # b + w0*x0 + w1*x1 over a, b and earlier nodes: an n-ary node
 }
 TORCH_FN = {
     "tanh": torch.tanh,
@@ -86,13 +87,16 @@ class T:
         return lambda: T(TORCH_FN[name](self.t))
 
 
-def run(program, leaves, make_leaf, add_all):
+def run(program, leaves, make_leaf, add_all, make_dot):
     nodes = [make_leaf(x) for x in leaves]
     inputs = list(nodes)
     for op, i, j in program:
         arity, fn = OPS[op]
         a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
-        nodes.append(fn(a, b) if arity == 2 else fn(a))
+        if op == "dot":
+            nodes.append(make_dot(a, b, nodes[(i + j) % len(nodes)]))
+        else:
+            nodes.append(fn(a, b) if arity == 2 else fn(a))
     return inputs, add_all(nodes[len(leaves) :])
 
 
@@ -112,7 +116,7 @@ def test_random_dags_match_torch(program, leaves, nary):
     def add_ours(ns):
         return sum_of(ns) if nary else sum(ns[1:], ns[0])
 
-    inputs, root = run(program, leaves, Value, add_ours)
+    inputs, root = run(program, leaves, Value, add_ours, lambda a, b, c: dot((a, b, c), (c, a)))
     root.backward()
 
     def leaf(x):
@@ -121,7 +125,7 @@ def test_random_dags_match_torch(program, leaves, nary):
     def add_torch(ns):
         return sum(ns[1:], ns[0])
 
-    tinputs, troot = run(program, leaves, leaf, add_torch)
+    tinputs, troot = run(program, leaves, leaf, add_torch, lambda a, b, c: a + b * c + c * a)
     troot.t.backward()
     want = troot.t.item()
     assert math.isclose(root.data, want, rel_tol=1e-9, abs_tol=1e-12)
