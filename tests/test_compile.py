@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import micrograd
-from micrograd.compile import RULES, CompileError, Program
-from micrograd.engine import Value, sum_of
+from micrograd.compile import RULES, CompileError, Program, _walk
+from micrograd.engine import Value, _interior_topological_order, sum_of
 from micrograd.nn import MLP
 from micrograd.primitives import PRIMITIVES
 
@@ -158,6 +158,28 @@ def test_random_dags_match_eager(case):
             prog.forward()
         return
     WORST[0] = max(WORST[0], check_against_eager(prog, built, new, recipe))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recipes)
+def test_compile_walks_the_graph_in_the_eager_order(case):
+    """compile's own walk visits the nodes in the order of the engine's backward() (the gradient
+    sums' order depends on it), with each node's children in order."""
+    values, steps, picks, _ = case
+    built, _ = eager_or_error(steps + [("root", picks, 0)], values)
+    if built is None:
+        return
+    root = built[2]
+    order, kids = _walk(root)
+    assert order == _interior_topological_order(root)
+    assert [tuple(k) for k in kids] == [n._children for n in order]
+
+
+def test_compile_walks_the_demo_in_the_eager_order():
+    *_, total = demo_graph()
+    order, kids = _walk(total)
+    assert order == _interior_topological_order(total)
+    assert kids == [n._children for n in order]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
