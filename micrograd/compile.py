@@ -312,32 +312,54 @@ _KINDS = sorted(RULES)
 _KIND = {name: code for code, name in enumerate(_KINDS)}
 
 
-def _walk(root: Value) -> tuple[list[Value], list[tuple]]:
-    """The interior nodes under ``root`` in the eager engine's order, each with its children.
+def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], list[Value]]:
+    """The interior nodes under ``root`` in the eager engine's order, and every child's id.
 
     The same depth-first walk as ``engine._interior_topological_order`` (children
-    in order, each node after all of its children), written out here so that each
-    node's children are fetched once and kept: compiling needs them again.
+    in order, each node after all of its children), numbering the nodes as it
+    goes: an interior node's id is its rank in that order, a leaf's is ``~k`` for
+    the k-th leaf met. Returns the order, each node's children's ids, the ids,
+    and the leaves as met. (Looking each child up while it is at hand saves a
+    second pass over the graph's objects, which costs milliseconds in cache
+    misses alone on a graph of tens of thousands of nodes.)
     """
+    order: list[Value] = []
+    children: list[list[int]] = []
+    ids: dict[Value, int] = {}
+    leaves: list[Value] = []
     if root._a is None:
-        return [], []
-    order, kids_of = [], []
-    visited = {root}
+        return order, children, ids, leaves
+    get = ids.get
     kids = root._args or ((root._a,) if root._b is None else (root._a, root._b))
-    stack = [(root, kids, iter(kids))]
+    stack = [(root, iter(kids), [])]
     while stack:
-        node, kids, rest = stack[-1]
+        node, rest, done = stack[-1]
         for child in rest:
-            if child._a is not None and child not in visited:
-                visited.add(child)
-                more = child._args or ((child._a,) if child._b is None else (child._a, child._b))
-                stack.append((child, more, iter(more)))
-                break
+            i = get(child)
+            if i is None:  # new (a child met before is done: the graph has no cycles)
+                a, b = child._a, child._b
+                if a is None:
+                    i = ids[child] = ~len(leaves)
+                    leaves.append(child)
+                elif child._args is None and (ia := get(a)) is not None and (b is None or b in ids):
+                    # its children are numbered already: it is done at once (what pushing it
+                    # would come to; most products w * x of a neuron take this path)
+                    i = ids[child] = len(order)
+                    order.append(child)
+                    children.append([ia] if b is None else [ia, ids[b]])
+                else:
+                    more = child._args or ((a,) if b is None else (a, b))
+                    stack.append((child, iter(more), []))
+                    break  # back to this node's next child when that one is done
+            done.append(i)
         else:  # every child is done
             stack.pop()
+            i = ids[node] = len(order)
             order.append(node)
-            kids_of.append(kids)
-    return order, kids_of
+            children.append(done)
+            if stack:
+                stack[-1][2].append(i)
+    return order, children, ids, leaves
 
 
 def _check_primitives(order: list[Value]) -> list[str]:
@@ -358,6 +380,38 @@ def _check_primitives(order: list[Value]) -> list[str]:
     return names
 
 
+def _levels(members, start, count, term_a, term_b, n: int) -> np.ndarray:
+    """The level of each of ``members`` (interior ids in the eager order): one more than the
+    deepest operand (``term_a``/``term_b`` of its ``count`` terms from ``start``; ids >= n are
+    leaves, level 0).
+
+    Every member's level is recomputed from all operands at once, pass after pass,
+    until nothing changes: a pass settles one more level, so the demo takes ten
+    vectorised passes. A deep graph (a long chain) would take one pass per level:
+    after a few, the plain loop in the eager order finishes instead.
+    """
+    # the operands member after member, the interior ones only, plus each member's first
+    first = np.cumsum(count) - count
+    terms = np.repeat(start - first, count) + np.arange(int(count.sum()))
+    ops = np.stack((term_a[terms], term_b[terms]), axis=1).ravel()
+    keep = ops < n
+    keep[2 * first] = True  # every member keeps an operand (a leaf has level 0)
+    seg = (np.cumsum(keep) - 1)[2 * first]
+    ops = ops[keep]
+    level = np.zeros(max(n, 1) + 1, np.int64)
+    ops[ops >= n] = n  # every leaf and PLAIN: one slot, level 0
+    for _ in range(32):
+        new = 1 + np.maximum.reduceat(level[ops], seg) if members.size else members
+        if np.array_equal(new, level[members]):
+            return new
+        level[members] = new
+    lv = level.tolist()  # deep: one member at a time, operands first
+    ops_list, bounds = ops.tolist(), [*seg.tolist(), ops.size]
+    for j, i in enumerate(members.tolist()):
+        lv[i] = 1 + max(map(lv.__getitem__, ops_list[bounds[j] : bounds[j + 1]]))
+    return np.array(lv, np.int64)[members]
+
+
 class Program:
     """A compiled static graph: ``forward()`` and ``backward()`` re-run it on the leaves' current data.
 
@@ -371,11 +425,11 @@ class Program:
         self.root = root
         with _no_gc():  # collections would rescan the whole graph: 2-3x the compile time
             try:
-                order, kids = _walk(root)
+                order, children, ids, met = _walk(root)
             except AttributeError as exc:
                 raise CompileError(f"the graph holds a child that is not a Value ({exc})") from None
             names = _check_primitives(order)
-            self._build(order, kids, names, list(params or ()))
+            self._build(order, children, ids, met, names, list(params or ()))
             self._plan()
 
     # -- compile time: levels and groups --------------------------------------------
@@ -383,19 +437,33 @@ class Program:
     # then the leaves; then PLAIN, the "no second operand" of a plain term), and the
     # per-node and per-edge facts live in flat numpy arrays indexed by id or by edge.
     # Python loops run only over the few thousand nodes that remain after flattening.
-    def _build(self, order: list[Value], kids: list[tuple], names: list[str], params: list[Value]) -> None:
+    def _build(
+        self,
+        order: list[Value],
+        children: list[list[int]],
+        ids: dict[Value, int],
+        met: list[Value],
+        names: list[str],
+        params: list,
+    ) -> None:
         n = len(order)
-        ids = dict(zip(order, range(n)))
-        flat = list(_chain.from_iterable(kids))  # every edge: parents in order, children in order
+        # the edges, as arrays: edge e goes from child[e] into parent[e] at position slot[e]
+        lens = np.fromiter(map(len, children), np.int64, n)
+        starts = np.zeros(n + 1, np.int64)
+        np.cumsum(lens, out=starts[1:])
+        child = np.fromiter(_chain.from_iterable(children), np.int64, int(starts[-1]))
 
         # leaves: the given params first (also those the root does not depend on: their
-        # grads stay as they are), then the rest in order of first use
+        # grads stay as they are), then the rest in order of first use (parents in
+        # order, children in order)
         for p in params:
             if not isinstance(p, Value) or p._a is not None:
                 raise CompileError(f"params must be leaf Values (e.g. model.parameters()), got {p!r}")
         leaves = list(dict.fromkeys(params))
         given = set(leaves)
-        leaves += [x for x in dict.fromkeys(flat) if x._a is None and x not in given]
+        leaf_edge = child < 0
+        met_at, first = np.unique(~child[leaf_edge], return_index=True)  # every leaf met is used
+        leaves += [x for x in map(met.__getitem__, met_at[np.argsort(first)].tolist()) if x not in given]
         if not order:  # the root is a leaf
             leaves = [self.root]
             given &= {self.root}
@@ -403,15 +471,16 @@ class Program:
         self.params = tuple(leaves[: len(given)])
         nl = len(leaves)
         plain = n + nl
-        ids.update(zip(leaves, range(n, plain)))
+        final = dict(zip(leaves, range(n, plain)))  # a leaf's id: after the interior nodes
+        leaf_id = np.fromiter(map(final.__getitem__, met), np.int64, len(met))
+        child[leaf_edge] = leaf_id[~child[leaf_edge]]
 
-        # the edges, as arrays: edge e goes from child[e] into parent[e] at position slot[e]
-        lens = np.fromiter(map(len, kids), np.int64, n)
-        starts = np.zeros(n + 1, np.int64)
-        np.cumsum(lens, out=starts[1:])
-        child = np.fromiter(map(ids.__getitem__, flat), np.int64, len(flat))
+        def id_of(x: Value) -> int:
+            i = ids[x]
+            return i if i >= 0 else int(leaf_id[~i])
+
         parent = np.repeat(np.arange(n), lens)
-        slot = np.arange(len(flat)) - starts[parent]
+        slot = np.arange(child.size) - starts[parent]
         width = self._width = max(2, int(lens.max(initial=2)))
         kind = np.fromiter(map(_KIND.__getitem__, names), np.int64, n)
 
@@ -422,7 +491,7 @@ class Program:
             return out
 
         a_of = per_id(child[starts[:-1]] if n else np.zeros(0, np.int64))
-        b_of = per_id(np.where(lens >= 2, child[np.minimum(starts[:-1] + 1, len(flat) - 1)], plain))
+        b_of = per_id(np.where(lens >= 2, child[np.minimum(starts[:-1] + 1, child.size - 1)], plain))
         uses = np.bincount(child, minlength=plain + 1)  # the root is nobody's child: 0 uses
         binary_sum = per_id((kind == _KIND["add"]) | (kind == _KIND["sub"]))
         n_ary = per_id(kind == _KIND["sum"])
@@ -448,7 +517,7 @@ class Program:
         term_b = np.where(in_sum, b_of[child], plain)
         term_key_a = np.where(in_sum, -width * child, -width * parent + slot)
         term_key_b = np.where(in_sum, 1 - width * child, 0)
-        term_sign = np.ones(len(flat))
+        term_sign = np.ones(child.size)
         term_start, rows = starts[:-1].copy(), lens.copy()  # each node's terms (operands)
 
         # +/- chains (a few hundred nodes in all): their terms appended after the edges'
@@ -457,21 +526,21 @@ class Program:
         for h in chain_heads:
             node = order[h]
             chain = [node]
-            while ids[chain[-1]._a] < n and absorbed[ids[chain[-1]._a]]:
+            while absorbed[id_of(chain[-1]._a)]:
                 chain.append(chain[-1]._a)
             chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
             items = [(chain[0]._a, 1.0, chain[0], 0)]
             items += [(x._b, 1.0 if x._prim.name == "add" else -1.0, x, 1) for x in chain]
             for j, x in enumerate(chain[:-1]):
                 self._links[x] = (node, j + 2, 1.0)  # the sum of the first j + 2 terms
-            term_start[h], rows[h] = len(flat) + len(extra), len(items)
+            term_start[h], rows[h] = child.size + len(extra), len(items)
             for t, sign, x, s in items:
-                i = ids[t]
+                i = id_of(t)
                 if fused[i]:
                     self._links[t] = (node, None, sign)
                     extra.append((a_of[i], b_of[i], sign, -width * i, 1 - width * i))
                 else:
-                    extra.append((i, plain, sign, s - width * ids[x], 0))
+                    extra.append((i, plain, sign, s - width * id_of(x), 0))
         if extra:
             ea, eb, es, eka, ekb = (np.array(column) for column in zip(*extra, strict=True))
             term_a, term_b = np.concatenate((term_a, ea)), np.concatenate((term_b, eb))
@@ -482,16 +551,9 @@ class Program:
         kind[sum_kind] = _KIND["sum"]
         self._in_sum = child[in_sum], parent[in_sum]  # products fused into a SUM, and their heads
 
-        # levels: a node's level is one more than its deepest operand (leaves: 0); in the
-        # eager order, so operands come first (a loop over the remaining nodes only)
+        # levels: a node's level is one more than its deepest operand (leaves: 0)
         members = np.flatnonzero(grouped)
-        level = [0] * (plain + 1)
-        operands = np.stack((term_a, term_b), axis=1).ravel().tolist()  # term j: a at 2j, b at 2j + 1
-        lo = (2 * term_start[members]).tolist()
-        hi = (2 * (term_start + rows)[members]).tolist()
-        for i, s, e in zip(members.tolist(), lo, hi, strict=True):
-            level[i] = 1 + max(map(level.__getitem__, operands[s:e]))
-        levels = np.array(level, np.int64)[members]
+        levels = _levels(members, term_start[members], rows[members], term_a, term_b, n)
 
         # groups: one per (level, kind, rows), nodes latest first (their gradient
         # contributions then fall in eager order)

@@ -164,22 +164,24 @@ def test_random_dags_match_eager(case):
 @given(recipes)
 def test_compile_walks_the_graph_in_the_eager_order(case):
     """compile's own walk visits the nodes in the order of the engine's backward() (the gradient
-    sums' order depends on it), with each node's children in order."""
+    sums' order depends on it), and numbers each node's children in order."""
     values, steps, picks, _ = case
     built, _ = eager_or_error(steps + [("root", picks, 0)], values)
     if built is None:
         return
-    root = built[2]
-    order, kids = _walk(root)
-    assert order == _interior_topological_order(root)
-    assert [tuple(k) for k in kids] == [n._children for n in order]
+    _check_walk(built[2])
 
 
 def test_compile_walks_the_demo_in_the_eager_order():
-    *_, total = demo_graph()
-    order, kids = _walk(total)
-    assert order == _interior_topological_order(total)
-    assert kids == [n._children for n in order]
+    _check_walk(demo_graph()[-1])
+
+
+def _check_walk(root):
+    order, children, ids, met = _walk(root)
+    assert order == _interior_topological_order(root)
+    node = [*order, *reversed(met)]  # id i >= 0: order[i]; id ~k: met[k], i.e. node[i]
+    assert [tuple(node[i] for i in c) for c in children] == [n._children for n in order]
+    assert all(ids[x] == i for i, x in enumerate(order)) and all(ids[x] == ~k for k, x in enumerate(met))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
