@@ -507,3 +507,25 @@ def test_compile_leaves_the_garbage_collector_as_it_was():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_deep_graph_matches_eager():
+    """A graph hundreds of levels deep (past the vectorised level passes, so levels come from the
+    loop in eager order): values and gradients equal the eager engine's bit for bit."""
+
+    def build():
+        x, w = Value(0.3), Value(-0.7)
+        h = x
+        for i in range(300):
+            h = (h * w + 0.1 * i).tanh() if i % 3 else sum_of([h, w * h, x]) - h * h
+        return x, w, h
+
+    x, w, root = build()
+    prog = micrograd.compile(root, [x, w])
+    assert prog._top > 300
+    value = prog.forward()
+    prog.backward()
+    ex, ew, eroot = build()
+    eroot.backward()
+    assert value == eroot.data
+    assert (x.grad, w.grad) == (ex.grad, ew.grad)
