@@ -62,10 +62,10 @@ import math
 import operator
 import sys
 import types
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain as _chain
+from itertools import repeat
 from operator import attrgetter
 
 try:
@@ -76,7 +76,7 @@ except ImportError as exc:  # numpy is an optional extra
         "micrograd.compile needs numpy: pip install 'micrograd-plus[fast]' (or pip install numpy)"
     ) from exc
 
-from .engine import Value, _interior_topological_order
+from .engine import Value
 from .primitives import PRIMITIVES
 
 __all__ = ["compile", "Program", "CompileError", "RULES", "Rule"]
@@ -290,6 +290,7 @@ class _Group:
     nodes: list  # the output nodes (sum heads for "sum"), latest in eager order first
     rows: int = 1  # "sum": terms per head; the region holds the k rows of terms, then the heads
     start: int = 0  # first index of the group's region in the value buffer
+    ids: np.ndarray | None = None  # the output nodes' ids (their ranks in the eager order)
 
     @property
     def out(self) -> int:
@@ -307,6 +308,120 @@ def _key(rank: int, slot: int, width: int):
     return -width * rank + slot
 
 
+def _owner_then_key(owner, key) -> np.ndarray:
+    """The permutation sorting by owner, then by key (as ``np.lexsort((key, owner))``), through one
+    sort of a combined integer where it fits in 63 bits (half the time of the two-key sort)."""
+    if owner.size == 0:
+        return np.zeros(0, np.int64)
+    k0, span = key.min(), int(key.max() - key.min()) + 1
+    if (int(owner.max()) + 1) * span >= 2**62:
+        return np.lexsort((key, owner))
+    return np.argsort(owner * span + (key - k0), kind="stable")
+
+
+# kind codes: the primitive names (and "sum") in sorted order, so sorting codes sorts names
+_KINDS = sorted(RULES)
+_KIND = {name: code for code, name in enumerate(_KINDS)}
+
+
+def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], list[Value]]:
+    """The interior nodes under ``root`` in the eager engine's order, and every child's id.
+
+    The same depth-first walk as ``engine._interior_topological_order`` (children
+    in order, each node after all of its children), numbering the nodes as it
+    goes: an interior node's id is its rank in that order, a leaf's is ``~k`` for
+    the k-th leaf met. Returns the order, each node's children's ids, the ids,
+    and the leaves as met. (Looking each child up while it is at hand saves a
+    second pass over the graph's objects, which costs milliseconds in cache
+    misses alone on a graph of tens of thousands of nodes.)
+    """
+    order: list[Value] = []
+    children: list[list[int]] = []
+    ids: dict[Value, int] = {}
+    leaves: list[Value] = []
+    if root._a is None:
+        return order, children, ids, leaves
+    get = ids.get
+    kids = root._args or ((root._a,) if root._b is None else (root._a, root._b))
+    stack = [(root, iter(kids), [])]
+    while stack:
+        node, rest, done = stack[-1]
+        for child in rest:
+            i = get(child)
+            if i is None:  # new (a child met before is done: the graph has no cycles)
+                a, b = child._a, child._b
+                if a is None:
+                    i = ids[child] = ~len(leaves)
+                    leaves.append(child)
+                elif child._args is None and (ia := get(a)) is not None and (b is None or b in ids):
+                    # its children are numbered already: it is done at once (what pushing it
+                    # would come to; most products w * x of a neuron take this path)
+                    i = ids[child] = len(order)
+                    order.append(child)
+                    children.append([ia] if b is None else [ia, ids[b]])
+                else:
+                    more = child._args or ((a,) if b is None else (a, b))
+                    stack.append((child, iter(more), []))
+                    break  # back to this node's next child when that one is done
+            done.append(i)
+        else:  # every child is done
+            stack.pop()
+            i = ids[node] = len(order)
+            order.append(node)
+            children.append(done)
+            if stack:
+                stack[-1][2].append(i)
+    return order, children, ids, leaves
+
+
+def _kinds(order: list[Value]) -> np.ndarray:
+    """The kind code of every node's primitive, or CompileError for the first that has no rule."""
+    try:
+        return np.fromiter(map(_KIND.__getitem__, map(_prim_name, order)), np.int64, len(order))
+    except (AttributeError, KeyError):  # a node without a primitive, or with one outside the table
+        for node in order:
+            prim = node._prim
+            if prim is None or prim.name not in RULES:
+                name = "none" if prim is None else f"{prim.name!r} (symbol {prim.symbol!r})"
+                raise CompileError(
+                    f"cannot compile a node with op {name}: only the primitives "
+                    f"{', '.join(PRIMITIVES)} compile; build the graph from Value operations"
+                ) from None
+        raise
+
+
+def _levels(members, start, count, term_a, term_b, n: int) -> np.ndarray:
+    """The level of each of ``members`` (interior ids in the eager order): one more than the
+    deepest operand (``term_a``/``term_b`` of its ``count`` terms from ``start``; ids >= n are
+    leaves, level 0).
+
+    Every member's level is recomputed from all operands at once, pass after pass,
+    until nothing changes: a pass settles one more level, so the demo takes ten
+    vectorised passes. A deep graph (a long chain) would take one pass per level:
+    after a few, the plain loop in the eager order finishes instead.
+    """
+    # the operands member after member, the interior ones only, plus each member's first
+    first = np.cumsum(count) - count
+    terms = np.repeat(start - first, count) + np.arange(int(count.sum()))
+    ops = np.stack((term_a[terms], term_b[terms]), axis=1).ravel()
+    keep = ops < n
+    keep[2 * first] = True  # every member keeps an operand (a leaf has level 0)
+    seg = (np.cumsum(keep) - 1)[2 * first]
+    ops = ops[keep]
+    level = np.zeros(max(n, 1) + 1, np.int64)
+    ops[ops >= n] = n  # every leaf and PLAIN: one slot, level 0
+    for _ in range(32):
+        new = 1 + np.maximum.reduceat(level[ops], seg) if members.size else members
+        if np.array_equal(new, level[members]):
+            return new
+        level[members] = new
+    lv = level.tolist()  # deep: one member at a time, operands first
+    ops_list, bounds = ops.tolist(), [*seg.tolist(), ops.size]
+    for j, i in enumerate(members.tolist()):
+        lv[i] = 1 + max(map(lv.__getitem__, ops_list[bounds[j] : bounds[j + 1]]))
+    return np.array(lv, np.int64)[members]
+
+
 class Program:
     """A compiled static graph: ``forward()`` and ``backward()`` re-run it on the leaves' current data.
 
@@ -317,141 +432,177 @@ class Program:
     def __init__(self, root: Value, params: Sequence[Value] | None = None) -> None:
         if not isinstance(root, Value):
             raise CompileError(f"compile() needs the Value at the top of a graph, got {type(root).__name__}")
-        try:
-            order = _interior_topological_order(root)
-        except AttributeError as exc:
-            raise CompileError(f"the graph holds a child that is not a Value ({exc})") from None
-        for node in order:
-            prim = node._prim
-            if prim is None or prim.name not in RULES:
-                name = "none" if prim is None else f"{prim.name!r} (symbol {prim.symbol!r})"
-                raise CompileError(
-                    f"cannot compile a node with op {name}: only the primitives "
-                    f"{', '.join(PRIMITIVES)} compile; build the graph from Value operations"
-                )
         self.root = root
         with _no_gc():  # collections would rescan the whole graph: 2-3x the compile time
-            self._build(order, list(params or ()))
+            try:
+                order, children, ids, met = _walk(root)
+            except AttributeError as exc:
+                raise CompileError(f"the graph holds a child that is not a Value ({exc})") from None
+            self._build(order, children, ids, met, _kinds(order), list(params or ()))
             self._plan()
 
     # -- compile time: levels and groups --------------------------------------------
-    def _build(self, order: list[Value], params: list[Value]) -> None:
-        # (plain loops over the nodes: compiling must cost less than one eager step)
-        rank = {node: i for i, node in enumerate(order)}
-        # how many times each node is an input, in order of first use
-        uses = Counter(_chain.from_iterable([n._args or (n._a, n._b) for n in order]))
-        uses.pop(None, None)  # the missing second child of unary nodes
-        uses[self.root] = 0  # the root never vanishes into a consumer
-        width = max(2, max(map(len, filter(None, map(_args, order))), default=2))
-        self._width = width
+    # Every node gets an integer id (interior nodes: their rank in the eager order;
+    # then the leaves; then PLAIN, the "no second operand" of a plain term), and the
+    # per-node and per-edge facts live in flat numpy arrays indexed by id or by edge.
+    # Python loops run only over the few thousand nodes that remain after flattening.
+    def _build(
+        self,
+        order: list[Value],
+        children: list[list[int]],
+        ids: dict[Value, int],
+        met: list[Value],
+        kind: np.ndarray,
+        params: list,
+    ) -> None:
+        n = len(order)
+        # the edges, as arrays: edge e goes from child[e] into parent[e] at position slot[e]
+        lens = np.fromiter(map(len, children), np.int64, n)
+        starts = np.zeros(n + 1, np.int64)
+        np.cumsum(lens, out=starts[1:])
+        child = np.fromiter(_chain.from_iterable(children), np.int64, int(starts[-1]))
 
         # leaves: the given params first (also those the root does not depend on: their
-        # grads stay as they are), then the rest in order of first use
+        # grads stay as they are), then the rest in order of first use (parents in
+        # order, children in order)
         for p in params:
             if not isinstance(p, Value) or p._a is not None:
                 raise CompileError(f"params must be leaf Values (e.g. model.parameters()), got {p!r}")
         leaves = list(dict.fromkeys(params))
         given = set(leaves)
-        leaves += [n for n in uses if n._a is None and n not in given]
+        leaf_edge = child < 0
+        met_at, first = np.unique(~child[leaf_edge], return_index=True)  # every leaf met is used
+        leaves += [x for x in map(met.__getitem__, met_at[np.argsort(first)].tolist()) if x not in given]
         if not order:  # the root is a leaf
             leaves = [self.root]
             given &= {self.root}
         self.leaves = tuple(leaves)
         self.params = tuple(leaves[: len(given)])
+        nl = len(leaves)
+        plain = n + nl
+        final = dict(zip(leaves, range(n, plain)))  # a leaf's id: after the interior nodes
+        leaf_id = np.fromiter(map(final.__getitem__, met), np.int64, len(met))
+        child[leaf_edge] = leaf_id[~child[leaf_edge]]
 
-        names = [n._prim.name for n in order]
-        sums = {n for n, name in zip(order, names, strict=True) if name in ("add", "sub")}
-        products = {n for n, name in zip(order, names, strict=True) if name == "mul" and uses[n] == 1}
+        parent = np.repeat(np.arange(n), lens)
+        slot = np.arange(child.size) - starts[parent]
+        width = self._width = max(2, int(lens.max(initial=2)))
+
+        # per-node facts, padded to every id (leaves and PLAIN are none of these)
+        def per_id(values) -> np.ndarray:
+            out = np.zeros(plain + 1, values.dtype)
+            out[:n] = values
+            return out
+
+        a_of = per_id(child[starts[:-1]] if n else np.zeros(0, np.int64))
+        b_of = per_id(np.where(lens >= 2, child[np.minimum(starts[:-1] + 1, child.size - 1)], plain))
+        uses = np.bincount(child, minlength=plain + 1)  # the root is nobody's child: 0 uses
+        binary_sum = per_id((kind == _KIND["add"]) | (kind == _KIND["sub"]))
+        n_ary = per_id(kind == _KIND["sum"])
+        product = per_id(kind == _KIND["mul"]) & (uses == 1)
 
         # flatten +/- chains: a single-use +/- left child joins its parent's sum, and
-        # single-use products among the terms (fusable) are fused in; summed left to right,
-        # the partial sums are the chain's links, so every rounding is the eager one.
-        # In the same pass (children first), each remaining node gets its level and group.
-        absorbed = {n._a for n in sums if n._a in sums and uses[n._a] == 1}
-        fused = {n._b for n in sums if n._b in products}  # products that are terms of a sum
-        fused.update(n._a for n in sums if n._a in products)
-        fused.update(c for n in order if n._args is not None for c in n._args if c in products)
-        terms: dict[Value, list] = {}  # head -> [(operand a, operand b or None, sign, key a, key b)]
-        inner: dict[Value, tuple] = {}  # a vanished node -> (head, terms in its partial sum | None, sign)
-        level = dict.fromkeys(leaves, 0)
-        groups: dict[tuple, _Group] = {}
-        for node, name in zip(order, names, strict=True):
-            args = node._args
-            if args is None and (node not in sums or node in absorbed):
-                if node in fused:  # vanishes into its sum; give it the level of its operands
-                    level[node] = max(level[node._a], level[node._b])
-                    continue
-                if node in absorbed:  # a link of a chain, made later by the chain's head
-                    continue
-                a, b = node._a, node._b
-                lv = 1 + (level[a] if b is None else max(level[a], level[b]))
-                key = (lv, name, 1)
-            else:
-                if args is not None:  # an n-ary SUM is a sum of its children already
-                    r = -width * rank[node]
-                    terms[node] = [
-                        (t._a, t._b, 1.0, -width * rank[t], 1 - width * rank[t])
-                        if t in fused
-                        else (t, None, 1.0, r + slot, 0)
-                        for slot, t in enumerate(args)
-                    ]
-                    inner.update((t, (node, None, 1.0)) for t in args if t in fused)
-                    lv = 1 + max(map(level.__getitem__, args))
-                    key = (lv, "sum", len(args))
-                else:
-                    chain = [node]
-                    while chain[-1]._a in absorbed:
-                        chain.append(chain[-1]._a)
-                    chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
-                    items = [(chain[0]._a, 1.0, chain[0], 0)]
-                    items += [(x._b, 1.0 if x._prim.name == "add" else -1.0, x, 1) for x in chain]
-                    if len(items) == 2 and items[0][0] not in fused and items[1][0] not in fused:
-                        lv = 1 + max(level[node._a], level[node._b])  # a plain a + b stays binary
-                        key = (lv, name, 1)
-                        level[node] = lv
-                        g = groups.get(key)
-                        if g is None:
-                            g = groups[key] = _Group(name, lv, [], 1)
-                        g.nodes.append(node)
-                        continue
-                    for j, link in enumerate(chain[:-1]):
-                        inner[link] = (node, j + 2, 1.0)  # the sum of the first j + 2 terms
-                    head_terms = []
-                    for t, sign, link, slot in items:
-                        if t in fused:
-                            inner[t] = (node, None, sign)
-                            r = -width * rank[t]
-                            head_terms.append((t._a, t._b, sign, r, r + 1))
-                        else:
-                            head_terms.append((t, None, sign, slot - width * rank[link], 0))
-                    terms[node] = head_terms
-                    lv = 1 + max(level[t] for t, *_ in items)
-                    key = (lv, "sum", len(head_terms))
-            level[node] = lv
-            g = groups.get(key)
-            if g is None:
-                g = groups[key] = _Group(key[1], lv, [], key[2])
-            g.nodes.append(node)
-        self._groups = sorted(groups.values(), key=lambda g: (g.level, g.kind, g.rows))
+        # single-use products among the terms of a sum are fused in; summed left to right,
+        # the partial sums are the chain's links, so every rounding is the eager one
+        absorbed = np.zeros(plain + 1, bool)
+        link = a_of[np.flatnonzero(binary_sum)]
+        absorbed[link[binary_sum[link] & (uses[link] == 1)]] = True
+        fused = np.zeros(plain + 1, bool)
+        fused[child[product[child] & (binary_sum | n_ary)[parent]]] = True
+        grouped = ~(fused | absorbed)[:n]
+        head = binary_sum[:n] & grouped
+        plain_op = head & ~(absorbed | fused)[a_of[:n]] & ~fused[b_of[:n]]  # a + b stays binary
+        chain_heads = np.flatnonzero(head & ~plain_op).tolist()
+
+        # terms, one per edge of an n-ary SUM (a fused product's operands, or the child
+        # itself with PLAIN); other nodes' edges are their operands. Sort keys: _key.
+        in_sum = fused[child] & n_ary[parent]
+        term_a = np.where(in_sum, a_of[child], child)
+        term_b = np.where(in_sum, b_of[child], plain)
+        term_key_a = np.where(in_sum, -width * child, -width * parent + slot)
+        term_key_b = np.where(in_sum, 1 - width * child, 0)
+        term_sign = np.ones(child.size)
+        term_start, rows = starts[:-1].copy(), lens.copy()  # each node's terms (operands)
+
+        # +/- chains (a few hundred nodes in all): walked down by id from each head, their
+        # terms appended after the edges'
+        self._links: dict[Value, tuple] = {}  # a vanished link or product -> (head, row | None, sign)
+        links = np.flatnonzero(absorbed)
+        if chain_heads:
+            up = np.flatnonzero(binary_sum[:n] & absorbed[a_of[:n]])  # nodes whose left child is a link
+            below = dict(zip(up.tolist(), a_of[up].tolist()))
+            nodes = np.concatenate((chain_heads, links))
+            a_, b_ = (dict(zip(nodes.tolist(), x[nodes].tolist())) for x in (a_of, b_of))
+            minus = dict(zip(nodes.tolist(), (kind[nodes] == _KIND["sub"]).tolist()))
+            item, sign, by, slot_, head_of = [], [], [], [], []  # per term: id, sign, link, slot, head
+            for h in chain_heads:
+                chain = [h]
+                while chain[-1] in below:
+                    chain.append(below[chain[-1]])
+                chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
+                for j, x in enumerate(chain[:-1]):
+                    self._links[order[x]] = (order[h], j + 2, 1.0)  # the sum of the first j + 2 terms
+                term_start[h], rows[h] = child.size + len(item), len(chain) + 1
+                item += [a_[chain[0]], *map(b_.__getitem__, chain)]
+                sign += [1.0, *(-1.0 if minus[x] else 1.0 for x in chain)]
+                by += [chain[0], *chain]
+                slot_ += [0] + [1] * len(chain)
+                head_of += [h] * (len(chain) + 1)
+            it, sg, by_, sl = np.array(item), np.array(sign), np.array(by), np.array(slot_)
+            f = fused[it]  # a fused product: its operands, keyed by its own rank
+            term_a = np.concatenate((term_a, np.where(f, a_of[it], it)))
+            term_b = np.concatenate((term_b, np.where(f, b_of[it], plain)))
+            term_sign = np.concatenate((term_sign, sg))
+            term_key_a = np.concatenate((term_key_a, np.where(f, -width * it, sl - width * by_)))
+            term_key_b = np.concatenate((term_key_b, np.where(f, 1 - width * it, 0)))
+            heads = map(order.__getitem__, np.array(head_of)[f].tolist())
+            self._links.update(
+                zip(map(order.__getitem__, it[f].tolist()), zip(heads, repeat(None), sg[f].tolist()))
+            )
+        sum_kind = n_ary[:n].copy()
+        sum_kind[chain_heads] = True
+        kind[sum_kind] = _KIND["sum"]
+        self._in_sum = child[in_sum], parent[in_sum]  # products fused into a SUM, and their heads
+
+        # levels: a node's level is one more than its deepest operand (leaves: 0)
+        members = np.flatnonzero(grouped)
+        levels = _levels(members, term_start[members], rows[members], term_a, term_b, n)
+
+        # groups: one per (level, kind, rows), nodes latest first (their gradient
+        # contributions then fall in eager order)
+        member_rows = np.where(sum_kind[members], rows[members], 1)
+        kinds = kind[members]
+        by = np.lexsort((-members, member_rows, kinds, levels))
+        members, member_rows, kinds, levels = members[by], member_rows[by], kinds[by], levels[by]
+        cuts = np.flatnonzero(np.diff(levels) | np.diff(kinds) | np.diff(member_rows)) + 1
+        bounds = [0, *cuts.tolist(), members.size] if members.size else []
+        self._groups = []
+        pos_of = np.zeros(plain + 1, np.int64)  # id -> position in the value buffer
+        pos_of[n:plain] = np.arange(nl)
+        pos = nl
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            ix = members[lo:hi]
+            nodes = [order[i] for i in ix.tolist()]
+            g = _Group(_KINDS[kinds[lo]], int(levels[lo]), nodes, int(member_rows[lo]))
+            g.ids, g.start = ix, pos
+            pos_of[ix] = np.arange(g.out, g.end)
+            pos = g.end
+            self._groups.append(g)
         self._top = max((g.level for g in self._groups), default=0)
 
         # the value buffer: leaves, then each group's region in level order, then a constant 1.0
-        index = {leaf: i for i, leaf in enumerate(leaves)}
-        self._head_at: dict[Value, tuple] = {}
-        pos = len(leaves)
-        for g in self._groups:
-            g.nodes.reverse()  # latest first: gradient contributions then fall in eager order
-            g.start = pos
-            out = g.out
-            for i, node in enumerate(g.nodes):
-                index[node] = out + i
-                self._head_at[node] = (g, i)
-            pos = g.end
-        self._one = pos
+        self._one = pos_of[plain] = pos
         self._val = np.zeros(pos + 1)
         self._val[self._one] = 1.0
         self._grad = np.zeros(pos + 1)
-        self._index, self._rank, self._terms, self._inner = index, rank, terms, inner
+        self._index = dict(zip(leaves, range(nl)))
+        for g in self._groups:
+            self._index.update(zip(g.nodes, range(g.out, g.end)))
+        self._order, self._n = order, n
+        self._pos_of, self._a_of, self._b_of = pos_of, a_of, b_of
+        self._term_start = term_start
+        self._terms = term_a, term_b, term_sign, term_key_a, term_key_b
+        self._inner: dict | None = None  # built on first use (reading a vanished node)
 
     # -- compile time: index arrays, views, buffers ------------------------------------
     def _plan(self) -> None:
@@ -459,7 +610,7 @@ class Program:
         nl = len(self.leaves)
         # gradient contributions, each to a slot of the buffer C: (owners, eager keys, first slot);
         # C[0:nl] holds the leaves' incoming .grad, added first
-        first = _key(len(self._rank) + 1, 0, self._width)
+        first = _key(self._n + 1, 0, self._width)
         contributions: list[tuple] = [(np.arange(nl), np.full(nl, first), 0)]
         nc = nl
         self._fwd: list[Callable] = []
@@ -507,13 +658,16 @@ class Program:
         if hi <= lo:
             return []
         counts = np.bincount(o - lo, minlength=hi - lo)
-        by_key = np.lexsort((k, o))  # owner by owner, each in eager order
+        by_key = _owner_then_key(o - lo, k)  # owner by owner, each in eager order
         o, k, s = o[by_key], k[by_key], s[by_key]
         first = np.concatenate(([0], np.cumsum(counts)))
-        sizes, members = np.unique(counts, return_counts=True)
-        classes = [int(n) for n, m in sorted(zip(sizes, members, strict=True), key=lambda x: -x[1])]
-        classes = [n for n in classes if n][:6]  # a few big classes row by row, the rest by bincount
-        steps, rest = [], np.isin(counts, classes, invert=True) & (counts > 0)
+        members = np.bincount(counts)  # how many nodes have 0, 1, 2, ... contributions
+        sizes = np.flatnonzero(members[1:]) + 1
+        classes = sizes[np.argsort(-members[sizes], kind="stable")][:6].tolist()  # the biggest
+        rest = counts > 0  # a few big classes row by row, the rest by bincount
+        for n in classes:
+            rest &= counts != n
+        steps = []
         if rest.any() or not classes:
             sel = np.repeat(rest, counts)
             ro, rs = o[sel], s[sel]
@@ -574,11 +728,11 @@ class Program:
 
     def _plan_op(self, g: _Group, nc: int, contributions: list):
         """One primitive on m nodes: z = f(a[, b]); contributions da * g and db * g."""
-        val, grad, index, rule = self._val, self._grad, self._index, RULES[g.kind]
+        val, grad, pos_of, rule = self._val, self._grad, self._pos_of, RULES[g.kind]
         m = len(g.nodes)
-        ixs = [np.array([index[n._a] for n in g.nodes])]
+        ixs = [pos_of[self._a_of[g.ids]]]
         if PRIMITIVES[g.kind].arity == 2:
-            ixs.append(np.array([index[n._b] for n in g.nodes]))
+            ixs.append(pos_of[self._b_of[g.ids]])
         reads = _Reads([(val, ix) for ix in ixs])
         shape, arity = reads.shape, len(ixs)
         z = val[g.start : g.end].reshape(shape)
@@ -587,7 +741,7 @@ class Program:
         if g.kind == "pow_const":  # exponents: one number, or one per node
             ks = np.array([float(n._prim.const) for n in g.nodes])
             extra = (float(ks[0]),) if np.all(ks == ks[0]) else (ks.reshape(shape),)
-        ranks = np.array([self._rank[n] for n in g.nodes])
+        ranks = g.ids
         blocks = []
         for slot, ix in enumerate(ixs):
             contributions.append((ix, _key(ranks, slot, self._width), nc))
@@ -611,21 +765,13 @@ class Program:
 
     def _plan_sum(self, g: _Group, nc: int, contributions: list):
         """n-ary sums of m heads with k terms each (products fused in), accumulated row by row."""
-        val, grad, index, one, k, m = self._val, self._grad, self._index, self._one, g.rows, len(g.nodes)
+        val, grad, pos_of, one, k, m = self._val, self._grad, self._pos_of, self._one, g.rows, len(g.nodes)
         add_rows = RULES["sum"].forward
-        # (k, m) arrays: term j of head i in column i (built from flat lists, head after head)
-        a_s, b_s, s_s, ka_s, kb_s = zip(*[t for head in g.nodes for t in self._terms[head]], strict=True)
-
-        def table(items, dtype=np.int64):
-            return np.fromiter(items, dtype, k * m).reshape(m, k).T.copy()
-
-        a_ix, sign = table(map(index.__getitem__, a_s)), table(s_s, float)
-        key_a, key_b = table(ka_s), table(kb_s)
-        index[None] = one  # a plain term multiplies by the constant 1.0
-        try:
-            b_ix = table(map(index.__getitem__, b_s))
-        finally:
-            del index[None]
+        # (k, m) tables: term j of head i in column i (a plain term's b is PLAIN: the constant 1.0)
+        at = self._term_start[g.ids][None, :] + np.arange(k)[:, None]
+        term_a, term_b, term_sign, term_key_a, term_key_b = self._terms
+        a_ix, b_ix, sign = pos_of[term_a[at]], pos_of[term_b[at]], term_sign[at]
+        key_a, key_b = term_key_a[at], term_key_b[at]
         heads = np.arange(g.out, g.end)
         product = (b_ix != one).any(axis=1)
         region = val[g.start : g.out].reshape(k, m)
@@ -687,7 +833,7 @@ class Program:
         self.read_leaves()
         value = self.forward_array()
         if write_back:
-            for node in self._rank:
+            for node in self._order:
                 node.data = self.value_of(node)
         return value
 
@@ -707,7 +853,7 @@ class Program:
         for leaf, g in zip(leaves, grad[:n].tolist(), strict=True):
             leaf.grad = g
         if write_back:
-            for node in self._rank:
+            for node in self._order:
                 node.grad = self.grad_of(node)
 
     def _run_backward(self, leaf_steps: list[Callable]) -> None:
@@ -800,16 +946,33 @@ class Program:
         buf = self._grad if grad else self._val
         if node in self._index:
             return float(buf[self._index[node]])
-        if node not in self._inner:
+        inner = self._vanished()
+        if node not in inner:
             raise KeyError(f"{node!r} is not a node of this compiled graph")
-        head, row, sign = self._inner[node]  # a link of a flattened sum, or a fused product
+        head, row, sign = inner[node]  # a link of a flattened sum, or a fused product
         if grad:  # every link passes on the head's grad; a term receives +-1.0 times it
             return sign * float(self._grad[self._index[head]])
         if row is None:
             return float(self._val[self._index[node._a]] * self._val[self._index[node._b]])
-        g, i = self._head_at[head]
+        p = self._index[head]
+        g = next(g for g in self._groups if g.out <= p < g.end)
+        i = p - g.out
         terms = self._val[g.start : g.out].reshape(g.rows, len(g.nodes))[:row, i]
         return float(np.add.accumulate(terms)[-1])  # the eager chain's partial sum
+
+    def _vanished(self) -> dict[Value, tuple]:
+        """Each node that has no place in the buffer -> (its sum's head, row | None, sign).
+
+        A link of a flattened chain is the partial sum of its head's first ``row``
+        terms; a fused product (row None) is a term, added with ``sign``. Built on
+        first use (reading or writing back a vanished node), not when compiling.
+        """
+        if self._inner is None:
+            order = self._order
+            products, heads = (x.tolist() for x in self._in_sum)
+            self._inner = dict(self._links)
+            self._inner.update(zip(map(order.__getitem__, products), ((order[h], None, 1.0) for h in heads)))
+        return self._inner
 
     def _replay(self) -> None:
         """Some input is refused: evaluate eagerly, in topological order, so the first refusal raises.
@@ -818,12 +981,12 @@ class Program:
         uses; rebuilding the graph eagerly would report the first one built.)
         """
         vals = {leaf: leaf.data for leaf in self.leaves}
-        for node in self._rank:  # children before parents, as the graph was built
+        for node in self._order:  # children before parents, as the graph was built
             vals[node] = node._prim.forward(*[vals[child] for child in node._children])
 
     def __repr__(self) -> str:
         return (
-            f"Program(nodes={len(self._rank)}, leaves={len(self.leaves)}, "
+            f"Program(nodes={len(self._order)}, leaves={len(self.leaves)}, "
             f"levels={self._top}, groups={len(self._groups)})"
         )
 
@@ -845,7 +1008,7 @@ class _no_gc:
 
 
 _data = attrgetter("data")
-_args = attrgetter("_args")
+_prim_name = attrgetter("_prim.name")
 _grad = attrgetter("grad")
 
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import micrograd
-from micrograd.compile import RULES, CompileError, Program
-from micrograd.engine import Value, sum_of
+from micrograd.compile import RULES, CompileError, Program, _walk
+from micrograd.engine import Value, _interior_topological_order, sum_of
 from micrograd.nn import MLP
 from micrograd.primitives import PRIMITIVES
 
@@ -158,6 +158,30 @@ def test_random_dags_match_eager(case):
             prog.forward()
         return
     WORST[0] = max(WORST[0], check_against_eager(prog, built, new, recipe))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(recipes)
+def test_compile_walks_the_graph_in_the_eager_order(case):
+    """compile's own walk visits the nodes in the order of the engine's backward() (the gradient
+    sums' order depends on it), and numbers each node's children in order."""
+    values, steps, picks, _ = case
+    built, _ = eager_or_error(steps + [("root", picks, 0)], values)
+    if built is None:
+        return
+    _check_walk(built[2])
+
+
+def test_compile_walks_the_demo_in_the_eager_order():
+    _check_walk(demo_graph()[-1])
+
+
+def _check_walk(root):
+    order, children, ids, met = _walk(root)
+    assert order == _interior_topological_order(root)
+    node = [*order, *reversed(met)]  # id i >= 0: order[i]; id ~k: met[k], i.e. node[i]
+    assert [tuple(node[i] for i in c) for c in children] == [n._children for n in order]
+    assert all(ids[x] == i for i, x in enumerate(order)) and all(ids[x] == ~k for k, x in enumerate(met))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -483,3 +507,25 @@ def test_compile_leaves_the_garbage_collector_as_it_was():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_deep_graph_matches_eager():
+    """A graph hundreds of levels deep (past the vectorised level passes, so levels come from the
+    loop in eager order): values and gradients equal the eager engine's bit for bit."""
+
+    def build():
+        x, w = Value(0.3), Value(-0.7)
+        h = x
+        for i in range(300):
+            h = (h * w + 0.1 * i).tanh() if i % 3 else sum_of([h, w * h, x]) - h * h
+        return x, w, h
+
+    x, w, root = build()
+    prog = micrograd.compile(root, [x, w])
+    assert prog._top > 300
+    value = prog.forward()
+    prog.backward()
+    ex, ew, eroot = build()
+    eroot.backward()
+    assert value == eroot.data
+    assert (x.grad, w.grad) == (ex.grad, ew.grad)
