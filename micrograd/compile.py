@@ -169,8 +169,10 @@ def _sum_rows(out, terms):
 
 
 RULES: dict[str, Rule] = {
-    # n-ary sums (SUM nodes and flattened +/- chains) run as "sum" groups in Program._plan_sum
+    # n-ary sums (SUM nodes and flattened +/- chains) run as "sum" groups in Program._plan_sum,
+    # and so does DOT: the sum of its bias and the products w_i * x_i
     "sum": Rule(_sum_rows, lambda z, *terms: 1.0),
+    "dot": Rule(_sum_rows, lambda z, *terms: 1.0),
     "add": Rule(lambda out, a, b: np.add(a, b, out=out), lambda z, a, b: (1.0, 1.0)),
     "sub": Rule(lambda out, a, b: np.subtract(a, b, out=out), lambda z, a, b: (1.0, -1.0)),
     "mul": Rule(lambda out, a, b: np.multiply(a, b, out=out), lambda z, a, b: (b, a)),
@@ -524,6 +526,17 @@ class Program:
         term_sign = np.ones(child.size)
         term_start, rows = starts[:-1].copy(), lens.copy()  # each node's terms (operands)
 
+        # DOT (b, w0.., x0..): a sum of the terms b, w0 * x0, w1 * x1, ...; its first n + 1
+        # edges become the terms, each weight paired with the input n edges further on
+        dot = kind == _KIND["dot"]
+        if dot.any():
+            half = (lens[parent] - 1) // 2
+            weight = dot[parent] & (slot >= 1) & (slot <= half)
+            partner = np.flatnonzero(weight) + half[weight]
+            term_b[weight] = child[partner]
+            term_key_b[weight] = -width * parent[weight] + slot[weight] + half[weight]
+            rows[dot] = (lens[dot] - 1) // 2 + 1
+
         # +/- chains (a few hundred nodes in all): walked down by id from each head, their
         # terms appended after the edges'
         self._links: dict[Value, tuple] = {}  # a vanished link or product -> (head, row | None, sign)
@@ -559,7 +572,7 @@ class Program:
             self._links.update(
                 zip(map(order.__getitem__, it[f].tolist()), zip(heads, repeat(None), sg[f].tolist()))
             )
-        sum_kind = n_ary[:n].copy()
+        sum_kind = n_ary[:n] | dot
         sum_kind[chain_heads] = True
         kind[sum_kind] = _KIND["sum"]
         self._in_sum = child[in_sum], parent[in_sum]  # products fused into a SUM, and their heads

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import micrograd
 from micrograd.compile import RULES, CompileError, Program, _walk
-from micrograd.engine import Value, _interior_topological_order, sum_of
+from micrograd.engine import Value, _interior_topological_order, dot, sum_of
 from micrograd.nn import MLP
 from micrograd.primitives import PRIMITIVES
 
@@ -41,7 +41,7 @@ def rel_err(x: float, y: float) -> float:
 
 # --- a random expression DAG as a replayable recipe ---------------------------------------
 UNARY = ["neg", "exp", "log", "tanh", "sigmoid", "relu", "pow_const"]
-BINARY = ["add", "sub", "mul", "div", "pow", "sum"]
+BINARY = ["add", "sub", "mul", "div", "pow", "sum", "dot"]
 
 
 def apply(op: str, args: list[Value], k: float) -> Value:
@@ -55,6 +55,8 @@ def apply(op: str, args: list[Value], k: float) -> Value:
     b = args[1]
     if op == "sum":  # an n-ary node, the same child twice
         return sum_of([a, b, a])
+    if op == "dot":  # b + w0*x0 + w1*x1 with shared children
+        return dot((a, b, a), (b, a * b))
     if op == "add":
         return a + b
     if op == "sub":
@@ -242,6 +244,7 @@ def test_every_primitive_has_a_rule():
 
 ONE_EACH = {
     "sum": lambda a, b: sum_of([a, b * 0.5, a * b]),
+    "dot": lambda a, b: dot((a, b, a * b), (b, a - 1.0)),
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
