@@ -344,7 +344,11 @@ def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], 
     if root._a is None:
         return order, children, ids, leaves
     get = ids.get
-    kids = root._args or ((root._a,) if root._b is None else (root._a, root._b))
+    # an n-ary node keeps its children as two tuples, which nodes share (a neuron's
+    # weights, a layer's inputs): once a tuple's children are numbered, its ids are
+    # reused instead of walking its children again
+    tuple_ids: dict[int, list[int]] = {id(()): []}
+    kids = root._children
     stack = [(root, iter(kids), [])]
     while stack:
         node, rest, done = stack[-1]
@@ -355,15 +359,18 @@ def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], 
                 if a is None:
                     i = ids[child] = ~len(leaves)
                     leaves.append(child)
-                elif child._args is None and (ia := get(a)) is not None and (b is None or b in ids):
+                elif type(a) is not tuple and (ia := get(a)) is not None and (b is None or b in ids):
                     # its children are numbered already: it is done at once (what pushing it
-                    # would come to; most products w * x of a neuron take this path)
+                    # would come to; most products w * x take this path)
                     i = ids[child] = len(order)
                     order.append(child)
                     children.append([ia] if b is None else [ia, ids[b]])
+                elif type(a) is tuple and id(a) in tuple_ids and id(b) in tuple_ids:
+                    i = ids[child] = len(order)  # the same, for an n-ary node
+                    order.append(child)
+                    children.append(tuple_ids[id(a)] + tuple_ids[id(b)])
                 else:
-                    more = child._args or ((a,) if b is None else (a, b))
-                    stack.append((child, iter(more), []))
+                    stack.append((child, iter(child._children), []))
                     break  # back to this node's next child when that one is done
             done.append(i)
         else:  # every child is done
@@ -371,6 +378,9 @@ def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], 
             i = ids[node] = len(order)
             order.append(node)
             children.append(done)
+            a = node._a
+            if type(a) is tuple:
+                tuple_ids[id(a)], tuple_ids[id(node._b)] = done[: len(a)], done[len(a) :]
             if stack:
                 stack[-1][2].append(i)
     return order, children, ids, leaves
