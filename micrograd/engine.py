@@ -113,7 +113,7 @@ def sum_of(values: Iterable[Value | Number]) -> Value:
     """One ``+`` node adding ``values`` left to right: the same number as Python's
     ``sum`` over Values (a chain of two-input ``+`` nodes), in a single node.
 
-    ``Neuron`` builds its pre-activation ``b + w0*x0 + w1*x1 + ...`` this way.
+    (``Neuron`` uses ``dot`` for its ``b + w0*x0 + w1*x1 + ...``.)
     """
     args = tuple(values)
     for v in args:
