@@ -793,3 +793,33 @@ def test_tutorial_prints_the_seeds_training_trace() -> None:
     assert len(lines) >= 10
     for k, loss, acc in lines:
         assert loss == f"{trace[int(k)][0]:.12f}" and float(acc) == trace[int(k)][1], f"step {k}"
+
+
+# --- the README's two commands, and the examples inside docstrings ------------------------------
+
+
+def test_readme_two_commands_run() -> None:
+    """The README's first block is `make demo` and `make test`. `make test` is this very
+    suite; `make demo` is run here, and must train the demo to the seed's last loss."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Two commands\s+```bash\n(.*?)```", text, re.S)
+    assert block, "README.md should open with its two commands in a ```bash block"
+    commands = [line.split("#")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
+    done = subprocess.run(["make", "demo"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "loss 0.0109784, accuracy 100.0%" in done.stdout
+    assert "pictures: runs/moons/loss.png and runs/moons/decision_boundary.png" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "module",
+    sorted(p.stem for p in (REPO / "micrograd").glob("*.py") if p.stem not in ("__init__", "__main__")),
+)
+def test_docstring_examples_run(module: str) -> None:
+    """Every `>>>` example in a docstring of micrograd is executed (doctest)."""
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"micrograd.{module}"), verbose=False)
+    assert result.failed == 0
