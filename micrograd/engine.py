@@ -139,11 +139,19 @@ def dot(bias_and_weights: tuple[Value, ...], inputs: tuple[Value, ...]) -> Value
     tuples of Values. The node keeps the two tuples as they are, so a neuron's weights
     and a layer's inputs are shared by every node that uses them, not copied.
     """
+    if type(bias_and_weights) is not tuple or type(inputs) is not tuple:  # the node keeps tuples
+        bias_and_weights, inputs = tuple(bias_and_weights), tuple(inputs)
     if len(bias_and_weights) != len(inputs) + 1:
         raise ValueError(
             f"dot() needs one weight per input: {len(bias_and_weights) - 1} weights, {len(inputs)} inputs"
         )
-    data = DOT.forward(*[v.data for v in bias_and_weights], *[v.data for v in inputs])
+    try:
+        data = DOT.forward(*[v.data for v in bias_and_weights], *[v.data for v in inputs])
+    except AttributeError:
+        bad = next(v for v in bias_and_weights + inputs if not isinstance(v, Value))
+        raise TypeError(
+            f"dot() takes Values, got {type(bad).__name__} {bad!r}: wrap numbers in Value()"
+        ) from None
     return _node(DOT, data, bias_and_weights, inputs)
 
 

@@ -146,9 +146,14 @@ def test_dot_matches_finite_differences():
     assert gradcheck(lambda b, w0, w1, x0, x1: dot((b, w0, w1), (x0, x1)).tanh(), [0.1, 0.5, -1.2, 0.7, 0.3])
 
 
-def test_dot_needs_one_weight_per_input():
+def test_dot_needs_one_weight_per_input_and_values():
     with pytest.raises(ValueError, match="one weight per input"):
         dot((Value(1.0), Value(2.0)), (Value(1.0), Value(2.0)))
+    with pytest.raises(TypeError, match="dot\\(\\) takes Values, got float 3.0"):
+        dot((Value(1.0), Value(2.0)), (3.0,))
+    out = dot([Value(1.0), Value(2.0)], [Value(3.0)])  # lists are fine too
+    out.backward()
+    assert out.data == 7.0 and out._children[2].grad == 2.0
 
 
 def test_sum_of_equals_a_chain_of_adds_and_torch():
