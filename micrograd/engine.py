@@ -326,7 +326,8 @@ class no_grad:
     """Context manager (or decorator) inside which operations record no graph.
 
     Results made inside are leaves, so nothing is kept for ``backward()``. It
-    nests, and restores the previous setting on every exit.
+    nests, and restores the previous setting on every exit. The setting is one
+    flag for the whole process, not one per thread.
     """
 
     def __init__(self) -> None:
