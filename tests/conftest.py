@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from micrograd.engine import Value
+
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO.parent / "shared" / "seeds"
 ORIGINAL_DIR = REPO / ".venv" / "micrograd-0.1.0"
@@ -61,3 +63,33 @@ def original():
             sys.modules["original_" + k] = sys.modules.pop(k)
         sys.modules.update(ours)
     return SimpleNamespace(engine=engine, nn=nn)
+
+
+def seed_L() -> Value:
+    """The seeds' first example: L = (a*b + c) * f, labels as in the seed."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    d = a * b
+    d.label = "d"
+    e = d + c
+    e.label = "e"
+    L = e * f
+    L.label = "L"
+    return L
+
+
+def seed_neuron() -> Value:
+    """The seeds' activate_neuron(), built with our Value, labels as in the seed."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1*w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2*w2"
+    sum_ = x1w1 + x2w2
+    sum_.label = "x1*w1 + x2*w2"
+    n = sum_ + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o

@@ -7,30 +7,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import torch
+from conftest import seed_neuron
 
 from micrograd.engine import Value
 from micrograd.viz import GraphvizNotFoundError, draw_dot, trace
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def seed_neuron():
-    """The seeds' activate_neuron(), built with our Value, labels as in the seed."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    sum_ = x1w1 + x2w2
-    sum_.label = "x1*w1 + x2*w2"
-    n = sum_ + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def torch_neuron() -> dict[str, tuple[float, float]]:

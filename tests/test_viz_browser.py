@@ -8,8 +8,8 @@ import os
 import random
 
 import pytest
+from conftest import seed_L, seed_neuron
 
-from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.viz import draw_html, trace
 
@@ -67,28 +67,6 @@ class Page:
 
     def close(self):
         self.context.close()
-
-
-def seed_neuron():
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
-def seed_L():
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    d = a * b
-    d.label = "d"
-    e = d + c
-    e.label = "e"
-    L = e * f
-    L.label = "L"
-    return L
 
 
 def engine_grads(root) -> list[float]:

@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 import torch
+from conftest import seed_L
 
 from micrograd.engine import Value
 from micrograd.io import atomic_write_text
@@ -16,18 +17,6 @@ from micrograd.nn import MLP
 from micrograd.viz import draw_html
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
-
-
-def seed_L():
-    """The seeds' first example: L = (a*b + c) * f, labels as in the seed."""
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    d = a * b
-    d.label = "d"
-    e = d + c
-    e.label = "e"
-    L = e * f
-    L.label = "L"
-    return L
 
 
 def read_model(path) -> dict:
