@@ -186,11 +186,6 @@ class Value:
         return (a,) if b is None else (a, b)
 
     @property
-    def _args(self) -> tuple | None:
-        """All the children of an n-ary node (SUM, DOT), None for the others."""
-        return self._a + self._b if type(self._a) is tuple else None
-
-    @property
     def _prev(self) -> set:
         """The children as a set, the original's type (``_children`` keeps the order)."""
         return set(self._children)
