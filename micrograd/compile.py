@@ -207,20 +207,28 @@ RULES: dict[str, Rule] = {
 
 
 def _affine_dims(idx) -> list[tuple[int, int]] | None:
-    """[(size, stride), ...] innermost first, with idx.ravel()[i] = idx[0] + sum(i_d * stride_d), or None."""
+    """[(size, stride), ...] innermost first, with idx.ravel()[i] = idx[0] + sum(i_d * stride_d), or None.
+
+    Each dimension is the longest run of equal steps at the front; the array
+    fits it when every row of that length steps the same way (one comparison
+    over a strided view of the steps), and the rows' first elements are then
+    fitted in turn.
+    """
     flat = idx.ravel()
     dims = []
     while flat.size > 1:
         steps = np.diff(flat)
-        breaks = np.flatnonzero(steps != steps[0])
-        run = int(breaks[0]) + 1 if breaks.size else flat.size
+        step = steps[0]
+        off = steps != step
+        run = int(off.argmax()) + 1 if off[off.argmax()] else flat.size
         if flat.size % run:
             return None
-        rows = flat.reshape(-1, run)
-        if not np.array_equal(rows - rows[:, :1], np.broadcast_to(rows[0] - rows[0, 0], rows.shape)):
-            return None
-        dims.append((run, int(steps[0])))
-        flat = rows[:, 0]
+        if run < flat.size:  # each row's inner steps (every step but the one between rows)
+            inner = as_strided(steps, (flat.size // run, run - 1), (run * steps.itemsize, steps.itemsize))
+            if not (inner == step).all():
+                return None
+        dims.append((run, int(step)))
+        flat = flat[::run]
     return dims
 
 
