@@ -654,32 +654,33 @@ class Program:
         self._fwd.reverse()
         self._c = np.zeros(nc)
 
-        # per level: which contributions add into which node, in eager order
+        # per level: which contributions add into which node, in eager order. The blocks of C
+        # follow one another, so a contribution's slot is its position in the concatenation.
         owner = np.concatenate([o for o, _, _ in contributions])
         key = np.concatenate([k for _, k, _ in contributions])
-        slot = np.concatenate([s + np.arange(len(o)) for o, _, s in contributions])
-        keep = owner != self._one
-        owner, key, slot = owner[keep], key[keep], slot[keep]
         bounds = {0: (0, nl)}
         for g in self._groups:
             lo, hi = bounds.get(g.level, (g.start, g.end))
             bounds[g.level] = (min(lo, g.start), max(hi, g.end))
-        node_level = np.zeros(len(self._val), dtype=np.int64)
+        # each owner's bucket: its level, but the params 0 and the other leaves top; the
+        # constant 1.0 (a plain term's second operand) top + 1, a bucket that is dropped
+        top, npar = self._top, len(self.params)
+        bucket = np.zeros(len(self._val), dtype=np.int16 if top < 2**15 - 2 else np.int64)
         for lv, (lo, hi) in bounds.items():
-            node_level[lo:hi] = lv
-        lv_of = node_level[owner]
-        npar = len(self.params)
-        self._gather: dict[int, list[Callable]] = {0: []}
-        self._leaf_rest: list[Callable] = []
-        for lv in range(self._top):
-            sel = np.flatnonzero(lv_of == lv)
-            o, k, s = owner[sel], key[sel], slot[sel]
-            if lv:
-                self._gather[lv] = self._reduction(o, k, s, *bounds[lv])
-            else:  # the params' grads, then the other leaves' (which the array path skips)
-                part = o < npar
-                self._gather[0] = self._reduction(o[part], k[part], s[part], 0, npar)
-                self._leaf_rest = self._reduction(o[~part], k[~part], s[~part], npar, nl)
+            bucket[lo:hi] = lv
+        bucket[npar:nl], bucket[self._one] = top, top + 1
+        bucket = bucket[owner]
+        by_bucket = np.argsort(bucket, kind="stable")  # a radix sort for int16
+        ends = np.cumsum(np.bincount(bucket, minlength=top + 2)).tolist()
+        owner, key, slot = owner[by_bucket], key[by_bucket], by_bucket
+        part = [slice(lo, hi) for lo, hi in zip([0, *ends], ends, strict=False)]
+        self._gather: dict[int, list[Callable]] = {
+            0: self._reduction(owner[part[0]], key[part[0]], slot[part[0]], 0, npar)
+        }
+        for lv in range(1, top):
+            self._gather[lv] = self._reduction(owner[part[lv]], key[part[lv]], slot[part[lv]], *bounds[lv])
+        # the other leaves' grads (which the array path skips)
+        self._leaf_rest = self._reduction(owner[part[top]], key[part[top]], slot[part[top]], npar, nl)
 
     def _reduction(self, o, k, s, lo: int, hi: int) -> list[Callable]:
         """Steps setting grad[lo:hi] to the sum of the contributions c[s] owned by each node o, in
