@@ -297,19 +297,23 @@ class _Group:
 
     kind: str  # a primitive name, or "sum" for flattened +/- chains with fused products
     level: int
-    nodes: list  # the output nodes (sum heads for "sum"), latest in eager order first
+    ids: np.ndarray  # the output nodes' ids (their ranks in the eager order), latest first
     rows: int = 1  # "sum": terms per head; the region holds the k rows of terms, then the heads
     start: int = 0  # first index of the group's region in the value buffer
-    ids: np.ndarray | None = None  # the output nodes' ids (their ranks in the eager order)
+
+    @property
+    def size(self) -> int:
+        """How many nodes the group computes (sum heads for "sum")."""
+        return self.ids.size
 
     @property
     def out(self) -> int:
         """Index of the first output node."""
-        return self.start + (self.rows * len(self.nodes) if self.kind == "sum" else 0)
+        return self.start + (self.rows * self.size if self.kind == "sum" else 0)
 
     @property
     def end(self) -> int:
-        return self.out + len(self.nodes)
+        return self.out + self.size
 
 
 def _key(rank: int, slot: int, width: int):
@@ -334,30 +338,33 @@ _KINDS = sorted(RULES)
 _KIND = {name: code for code, name in enumerate(_KINDS)}
 
 
-def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], list[Value]]:
+def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], list[Value], list, list]:
     """The interior nodes under ``root`` in the eager engine's order, and every child's id.
 
     The same depth-first walk as ``engine._interior_topological_order`` (children
     in order, each node after all of its children), numbering the nodes as it
     goes: an interior node's id is its rank in that order, a leaf's is ``~k`` for
     the k-th leaf met. Returns the order, each node's children's ids, the ids,
-    and the leaves as met. (Looking each child up while it is at hand saves a
-    second pass over the graph's objects, which costs milliseconds in cache
-    misses alone on a graph of tens of thousands of nodes.)
+    the leaves as met, and the n-ary nodes' children: an n-ary node keeps its
+    children as two tuples, which nodes share (a neuron's weights, a layer's
+    inputs), so each tuple's ids are listed once in ``tables`` and an n-ary node
+    is the triple (its id, its two tables) in ``pairs`` (flat), with no
+    children of its own in ``children``. (Looking each child up while it is at
+    hand saves a second pass over the graph's objects, which costs milliseconds
+    in cache misses alone on a graph of tens of thousands of nodes.)
     """
     order: list[Value] = []
     children: list[list[int]] = []
     ids: dict[Value, int] = {}
     leaves: list[Value] = []
+    tables: list[list[int]] = [[]]  # the ids of each tuple of children met, once
+    table_of: dict[int, int] = {id(()): 0}  # id(tuple) -> its table
+    pairs: list[int] = []  # an n-ary node's id and its two tables, node after node
     if root._a is None:
-        return order, children, ids, leaves
-    get = ids.get
-    # an n-ary node keeps its children as two tuples, which nodes share (a neuron's
-    # weights, a layer's inputs): once a tuple's children are numbered, its ids are
-    # reused instead of walking its children again
-    tuple_ids: dict[int, list[int]] = {id(()): []}
-    kids = root._children
-    stack = [(root, iter(kids), [])]
+        return order, children, ids, leaves, tables, pairs
+    get, table = ids.get, table_of.get
+    none: list[int] = []
+    stack = [(root, iter(root._children), [])]
     while stack:
         node, rest, done = stack[-1]
         for child in rest:
@@ -373,10 +380,13 @@ def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], 
                     i = ids[child] = len(order)
                     order.append(child)
                     children.append([ia] if b is None else [ia, ids[b]])
-                elif type(a) is tuple and id(a) in tuple_ids and id(b) in tuple_ids:
-                    i = ids[child] = len(order)  # the same, for an n-ary node
+                elif (
+                    type(a) is tuple and (ka := table(id(a))) is not None and (kb := table(id(b))) is not None
+                ):
+                    i = ids[child] = len(order)  # the same, for an n-ary node whose tuples are known
                     order.append(child)
-                    children.append(tuple_ids[id(a)] + tuple_ids[id(b)])
+                    children.append(none)
+                    pairs += (i, ka, kb)
                 else:
                     stack.append((child, iter(child._children), []))
                     break  # back to this node's next child when that one is done
@@ -385,13 +395,53 @@ def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], 
             stack.pop()
             i = ids[node] = len(order)
             order.append(node)
-            children.append(done)
             a = node._a
             if type(a) is tuple:
-                tuple_ids[id(a)], tuple_ids[id(node._b)] = done[: len(a)], done[len(a) :]
+                keys = []
+                for t, t_ids in ((a, done[: len(a)]), (node._b, done[len(a) :])):
+                    k = table(id(t))
+                    if k is None:
+                        k = table_of[id(t)] = len(tables)
+                        tables.append(t_ids)
+                    keys.append(k)
+                children.append(none)
+                pairs += (i, *keys)
+            else:
+                children.append(done)
             if stack:
                 stack[-1][2].append(i)
-    return order, children, ids, leaves
+    return order, children, ids, leaves, tables, pairs
+
+
+def _edges(
+    children: list[list[int]], tables: list[list[int]], pairs: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every node's number of children, and all the children's ids, node after node (from ``_walk``).
+
+    The n-ary nodes' children are copied from their tuples' tables by one gather.
+    """
+    n = len(children)
+    lens = np.fromiter(map(len, children), np.int64, n)
+    plain = np.fromiter(_chain.from_iterable(children), np.int64, int(lens.sum()))
+    if not pairs:
+        return lens, plain
+    node, ka, kb = np.array(pairs, np.int64).reshape(-1, 3).T
+    tlen = np.fromiter(map(len, tables), np.int64, len(tables))
+    tstart = np.cumsum(tlen) - tlen
+    flat = np.fromiter(_chain.from_iterable(tables), np.int64, int(tlen.sum()))
+    lens[node] = tlen[ka] + tlen[kb]
+    # the tuples' runs, a then b for each n-ary node (in id order, as the edges are)
+    run_len = np.stack((tlen[ka], tlen[kb]), axis=1).ravel()
+    run_from = np.stack((tstart[ka], tstart[kb]), axis=1).ravel()
+    total = int(run_len.sum())
+    source = np.repeat(run_from - (np.cumsum(run_len) - run_len), run_len) + np.arange(total)
+    child = np.empty(int(lens.sum()), np.int64)
+    nary = np.zeros(n, bool)
+    nary[node] = True
+    nary_edge = np.repeat(nary, lens)
+    child[nary_edge] = flat[source]
+    child[~nary_edge] = plain
+    return lens, child
 
 
 def _kinds(order: list[Value]) -> np.ndarray:
@@ -455,10 +505,11 @@ class Program:
         self.root = root
         with _no_gc():  # collections would rescan the whole graph: 2-3x the compile time
             try:
-                order, children, ids, met = _walk(root)
+                order, children, ids, met, tables, pairs = _walk(root)
             except AttributeError as exc:
                 raise CompileError(f"the graph holds a child that is not a Value ({exc})") from None
-            self._build(order, children, ids, met, _kinds(order), list(params or ()))
+            lens, child = _edges(children, tables, pairs)
+            self._build(order, lens, child, ids, met, _kinds(order), list(params or ()))
             self._plan()
 
     # -- compile time: levels and groups --------------------------------------------
@@ -469,18 +520,17 @@ class Program:
     def _build(
         self,
         order: list[Value],
-        children: list[list[int]],
+        lens: np.ndarray,
+        child: np.ndarray,
         ids: dict[Value, int],
         met: list[Value],
         kind: np.ndarray,
         params: list,
     ) -> None:
         n = len(order)
-        # the edges, as arrays: edge e goes from child[e] into parent[e] at position slot[e]
-        lens = np.fromiter(map(len, children), np.int64, n)
+        # the edges: edge e goes from child[e] into parent[e] at position slot[e]
         starts = np.zeros(n + 1, np.int64)
         np.cumsum(lens, out=starts[1:])
-        child = np.fromiter(_chain.from_iterable(children), np.int64, int(starts[-1]))
 
         # leaves: the given params first (also those the root does not depend on: their
         # grads stay as they are), then the rest in order of first use (parents in
@@ -613,9 +663,7 @@ class Program:
         pos = nl
         for lo, hi in zip(bounds, bounds[1:], strict=False):
             ix = members[lo:hi]
-            nodes = [order[i] for i in ix.tolist()]
-            g = _Group(_KINDS[kinds[lo]], int(levels[lo]), nodes, int(member_rows[lo]))
-            g.ids, g.start = ix, pos
+            g = _Group(_KINDS[kinds[lo]], int(levels[lo]), ix, int(member_rows[lo]), pos)
             pos_of[ix] = np.arange(g.out, g.end)
             pos = g.end
             self._groups.append(g)
@@ -626,9 +674,12 @@ class Program:
         self._val = np.zeros(pos + 1)
         self._val[self._one] = 1.0
         self._grad = np.zeros(pos + 1)
-        self._index = dict(zip(leaves, range(nl)))
-        for g in self._groups:
-            self._index.update(zip(g.nodes, range(g.out, g.end)))
+        # where each node is: by its walk id (interior: its rank; the k-th leaf met: ~k, read
+        # from the end), -1 for a node that vanished into a sum; given params outside the graph
+        # (and a root that is a leaf) in a dict
+        self._ids = ids
+        self._where = np.concatenate((np.where(grouped, pos_of[:n], -1), leaf_id[::-1] - n))
+        self._outside = {leaf: i for i, leaf in enumerate(leaves) if leaf not in ids}
         self._order, self._n = order, n
         self._pos_of, self._a_of, self._b_of = pos_of, a_of, b_of
         self._term_start = term_start
@@ -761,7 +812,7 @@ class Program:
     def _plan_op(self, g: _Group, nc: int, contributions: list):
         """One primitive on m nodes: z = f(a[, b]); contributions da * g and db * g."""
         val, grad, pos_of, rule = self._val, self._grad, self._pos_of, RULES[g.kind]
-        m = len(g.nodes)
+        m = g.size
         ixs = [pos_of[self._a_of[g.ids]]]
         if PRIMITIVES[g.kind].arity == 2:
             ixs.append(pos_of[self._b_of[g.ids]])
@@ -771,7 +822,7 @@ class Program:
         gz = grad[g.start : g.end].reshape(shape)
         extra = ()
         if g.kind == "pow_const":  # exponents: one number, or one per node
-            ks = np.array([float(n._prim.const) for n in g.nodes])
+            ks = np.array([float(self._order[i]._prim.const) for i in g.ids.tolist()])
             extra = (float(ks[0]),) if np.all(ks == ks[0]) else (ks.reshape(shape),)
         ranks = g.ids
         blocks = []
@@ -797,7 +848,7 @@ class Program:
 
     def _plan_sum(self, g: _Group, nc: int, contributions: list):
         """n-ary sums of m heads with k terms each (products fused in), accumulated row by row."""
-        val, grad, pos_of, one, k, m = self._val, self._grad, self._pos_of, self._one, g.rows, len(g.nodes)
+        val, grad, pos_of, one, k, m = self._val, self._grad, self._pos_of, self._one, g.rows, g.size
         add_rows = RULES["sum"].forward
         # (k, m) tables: term j of head i in column i (a plain term's b is PLAIN: the constant 1.0)
         at = self._term_start[g.ids][None, :] + np.arange(k)[:, None]
@@ -892,7 +943,7 @@ class Program:
         """Every level's grads from the root down: add each level's contributions, then pass them on."""
         grad, gather, bwd = self._grad, self._gather, self._bwd
         with np.errstate(all="ignore"):
-            grad[self._index[self.root]] = 1.0
+            grad[self._position(self.root)] = 1.0
             for lv in range(self._top, 0, -1):
                 if lv < self._top:
                     for step in gather[lv]:
@@ -933,7 +984,7 @@ class Program:
         with np.errstate(all="ignore"):
             for step in self._fwd:
                 step()
-        return float(self._val[self._index[self.root]])
+        return float(self._val[self._position(self.root)])
 
     def backward_array(self) -> np.ndarray:
         """Set ``param_grad`` to d(root)/d(params), what ``zero_grad()`` then ``backward()`` leaves in
@@ -964,32 +1015,46 @@ class Program:
 
     def values(self, nodes: Iterable[Value]) -> np.ndarray:
         """The values of ``nodes`` in the last ``forward()``, as a float64 array."""
-        index, val = self._index, self._val
+        nodes = list(nodes)
         try:
-            return val[[index[n] for n in nodes]]
-        except (KeyError, TypeError):
+            where = self._where[np.fromiter(map(self._ids.__getitem__, nodes), np.int64, len(nodes))]
+        except (KeyError, TypeError):  # a node outside the walk, or not a Value: one at a time
+            where = np.full(1, -1)
+        if (where < 0).any():  # a node that vanished into a sum
             return np.array([self._read(n, grad=False) for n in nodes], dtype=float)
+        return self._val[where]
 
     def grad_of(self, node: Value) -> float:
         """The gradient the last ``backward()`` gave ``node`` (a leaf's: its accumulated ``.grad``)."""
         return self._read(node, grad=True)
 
+    def _position(self, node: Value) -> int | None:
+        """``node``'s index in the value and grad buffers, None if it vanished into a sum.
+
+        KeyError if it is not a node of this graph.
+        """
+        i = self._ids.get(node) if isinstance(node, Value) else None
+        if i is None:
+            if node in self._outside:
+                return self._outside[node]
+            raise KeyError(f"{node!r} is not a node of this compiled graph")
+        p = int(self._where[i])
+        return p if p >= 0 else None
+
     def _read(self, node: Value, grad: bool) -> float:
         buf = self._grad if grad else self._val
-        if node in self._index:
-            return float(buf[self._index[node]])
-        inner = self._vanished()
-        if node not in inner:
-            raise KeyError(f"{node!r} is not a node of this compiled graph")
-        head, row, sign = inner[node]  # a link of a flattened sum, or a fused product
+        p = self._position(node)
+        if p is not None:
+            return float(buf[p])
+        head, row, sign = self._vanished()[node]  # a link of a flattened sum, or a fused product
         if grad:  # every link passes on the head's grad; a term receives +-1.0 times it
-            return sign * float(self._grad[self._index[head]])
+            return sign * float(self._grad[self._position(head)])
         if row is None:
-            return float(self._val[self._index[node._a]] * self._val[self._index[node._b]])
-        p = self._index[head]
+            return float(self._val[self._position(node._a)] * self._val[self._position(node._b)])
+        p = self._position(head)
         g = next(g for g in self._groups if g.out <= p < g.end)
         i = p - g.out
-        terms = self._val[g.start : g.out].reshape(g.rows, len(g.nodes))[:row, i]
+        terms = self._val[g.start : g.out].reshape(g.rows, g.size)[:row, i]
         return float(np.add.accumulate(terms)[-1])  # the eager chain's partial sum
 
     def _vanished(self) -> dict[Value, tuple]:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import micrograd
-from micrograd.compile import RULES, CompileError, Program, _walk
+from micrograd.compile import RULES, CompileError, Program, _edges, _walk
 from micrograd.engine import Value, _interior_topological_order, dot, sum_of
 from micrograd.nn import MLP
 from micrograd.primitives import PRIMITIVES
@@ -179,10 +179,13 @@ def test_compile_walks_the_demo_in_the_eager_order():
 
 
 def _check_walk(root):
-    order, children, ids, met = _walk(root)
+    order, children, ids, met, tables, pairs = _walk(root)
     assert order == _interior_topological_order(root)
     node = [*order, *reversed(met)]  # id i >= 0: order[i]; id ~k: met[k], i.e. node[i]
-    assert [tuple(node[i] for i in c) for c in children] == [n._children for n in order]
+    lens, child = _edges(children, tables, pairs)
+    ends = np.cumsum(lens).tolist()
+    edges = [child[e - k : e].tolist() for k, e in zip(lens.tolist(), ends, strict=True)]
+    assert [tuple(node[i] for i in c) for c in edges] == [n._children for n in order]
     assert all(ids[x] == i for i, x in enumerate(order)) and all(ids[x] == ~k for k, x in enumerate(met))
 
 
