@@ -413,18 +413,19 @@ def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], 
     return order, children, ids, leaves, tables, pairs
 
 
-def _edges(
-    children: list[list[int]], tables: list[list[int]], pairs: list[int]
-) -> tuple[np.ndarray, np.ndarray]:
+def _edges(children: list[list[int]], tables: list[list[int]], pairs: list[int]) -> tuple:
     """Every node's number of children, and all the children's ids, node after node (from ``_walk``).
 
     The n-ary nodes' children are copied from their tuples' tables by one gather.
+    The third result is the tables as arrays, for ``_levels``: (the n-ary nodes,
+    their two tables, the tables' items end to end, each table's start and
+    length), or None.
     """
     n = len(children)
     lens = np.fromiter(map(len, children), np.int64, n)
     plain = np.fromiter(_chain.from_iterable(children), np.int64, int(lens.sum()))
     if not pairs:
-        return lens, plain
+        return lens, plain, None
     node, ka, kb = np.array(pairs, np.int64).reshape(-1, 3).T
     tlen = np.fromiter(map(len, tables), np.int64, len(tables))
     tstart = np.cumsum(tlen) - tlen
@@ -441,7 +442,7 @@ def _edges(
     nary_edge = np.repeat(nary, lens)
     child[nary_edge] = flat[source]
     child[~nary_edge] = plain
-    return lens, child
+    return lens, child, (node, ka, kb, flat, tstart, tlen)
 
 
 def _kinds(order: list[Value]) -> np.ndarray:
@@ -460,7 +461,7 @@ def _kinds(order: list[Value]) -> np.ndarray:
         raise
 
 
-def _levels(members, start, count, term_a, term_b, n: int) -> np.ndarray:
+def _levels(members, start, count, term_a, term_b, n: int, shared=None) -> np.ndarray:
     """The level of each of ``members`` (interior ids in the eager order): one more than the
     deepest operand (``term_a``/``term_b`` of its ``count`` terms from ``start``; ids >= n are
     leaves, level 0).
@@ -469,7 +470,22 @@ def _levels(members, start, count, term_a, term_b, n: int) -> np.ndarray:
     until nothing changes: a pass settles one more level, so the demo takes ten
     vectorised passes. A deep graph (a long chain) would take one pass per level:
     after a few, the plain loop in the eager order finishes instead.
+
+    ``shared`` = (nodes, ka, kb, items, tstart, tlen): members whose operands are the
+    items of their two tables (DOT nodes; items are walk ids, a leaf's negative). A
+    pass finds each table's deepest item once, however many nodes share the table.
     """
+    out = np.zeros(members.size, np.int64)
+    tabled = shared is not None and shared[0].size > 0
+    if tabled:
+        snodes, ka, kb, items, tstart, tlen = shared
+        alone = ~np.isin(members, snodes, assume_unique=True)  # members: ascending, like snodes
+        members, start, count = members[alone], start[alone], count[alone]
+        items = np.where(items < 0, n, items)
+        full = tlen > 0
+        item_seg = tstart[full]
+    else:
+        alone = slice(None)
     # the operands member after member, the interior ones only, plus each member's first
     first = np.cumsum(count) - count
     terms = np.repeat(start - first, count) + np.arange(int(count.sum()))
@@ -480,16 +496,35 @@ def _levels(members, start, count, term_a, term_b, n: int) -> np.ndarray:
     ops = ops[keep]
     level = np.zeros(max(n, 1) + 1, np.int64)
     ops[ops >= n] = n  # every leaf and PLAIN: one slot, level 0
+    table_level = np.zeros(len(tlen), np.int64) if tabled else None
     for _ in range(32):
         new = 1 + np.maximum.reduceat(level[ops], seg) if members.size else members
-        if np.array_equal(new, level[members]):
-            return new
+        changed = not np.array_equal(new, level[members])
         level[members] = new
-    lv = level.tolist()  # deep: one member at a time, operands first
-    ops_list, bounds = ops.tolist(), [*seg.tolist(), ops.size]
-    for j, i in enumerate(members.tolist()):
-        lv[i] = 1 + max(map(lv.__getitem__, ops_list[bounds[j] : bounds[j + 1]]))
-    return np.array(lv, np.int64)[members]
+        if table_level is not None:
+            table_level[full] = np.maximum.reduceat(level[items], item_seg)
+            new_shared = 1 + np.maximum(table_level[ka], table_level[kb])
+            changed |= not np.array_equal(new_shared, level[snodes])
+            level[snodes] = new_shared
+        if not changed:
+            break
+    else:  # deep: one member at a time, operands first
+        lv = level.tolist()
+        ops_list, bounds = ops.tolist(), [*seg.tolist(), ops.size]
+        todo = [(i, ops_list[bounds[j] : bounds[j + 1]]) for j, i in enumerate(members.tolist())]
+        if table_level is not None:
+            ends = (tstart + tlen).tolist()
+            lists = [items[a:b].tolist() for a, b in zip(tstart.tolist(), ends, strict=True)]
+            pairs = zip(snodes.tolist(), ka.tolist(), kb.tolist(), strict=True)
+            todo += [(i, lists[a] + lists[b]) for i, a, b in pairs]
+            todo.sort()
+        for i, operands in todo:
+            lv[i] = 1 + max(map(lv.__getitem__, operands))
+        level = np.array(lv, np.int64)
+    out[alone] = level[members]
+    if table_level is not None:
+        out[~alone] = level[snodes]
+    return out
 
 
 class Program:
@@ -508,8 +543,8 @@ class Program:
                 order, children, ids, met, tables, pairs = _walk(root)
             except AttributeError as exc:
                 raise CompileError(f"the graph holds a child that is not a Value ({exc})") from None
-            lens, child = _edges(children, tables, pairs)
-            self._build(order, lens, child, ids, met, _kinds(order), list(params or ()))
+            lens, child, tabled = _edges(children, tables, pairs)
+            self._build(order, lens, child, tabled, ids, met, _kinds(order), list(params or ()))
             self._plan()
 
     # -- compile time: levels and groups --------------------------------------------
@@ -522,6 +557,7 @@ class Program:
         order: list[Value],
         lens: np.ndarray,
         child: np.ndarray,
+        tabled: tuple | None,
         ids: dict[Value, int],
         met: list[Value],
         kind: np.ndarray,
@@ -647,7 +683,12 @@ class Program:
 
         # levels: a node's level is one more than its deepest operand (leaves: 0)
         members = np.flatnonzero(grouped)
-        levels = _levels(members, term_start[members], rows[members], term_a, term_b, n)
+        shared = None  # DOT nodes: their operands are their tuples' items, levelled by table
+        if tabled is not None:
+            node, ka, kb, *rest = tabled
+            is_dot = dot[node]
+            shared = (node[is_dot], ka[is_dot], kb[is_dot], *rest)
+        levels = _levels(members, term_start[members], rows[members], term_a, term_b, n, shared)
 
         # groups: one per (level, kind, rows), nodes latest first (their gradient
         # contributions then fall in eager order)

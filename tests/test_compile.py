@@ -182,7 +182,7 @@ def _check_walk(root):
     order, children, ids, met, tables, pairs = _walk(root)
     assert order == _interior_topological_order(root)
     node = [*order, *reversed(met)]  # id i >= 0: order[i]; id ~k: met[k], i.e. node[i]
-    lens, child = _edges(children, tables, pairs)
+    lens, child, _ = _edges(children, tables, pairs)
     ends = np.cumsum(lens).tolist()
     edges = [child[e - k : e].tolist() for k, e in zip(lens.tolist(), ends, strict=True)]
     assert [tuple(node[i] for i in c) for c in edges] == [n._children for n in order]
@@ -517,13 +517,18 @@ def test_compile_leaves_the_garbage_collector_as_it_was():
 
 def test_deep_graph_matches_eager():
     """A graph hundreds of levels deep (past the vectorised level passes, so levels come from the
-    loop in eager order): values and gradients equal the eager engine's bit for bit."""
+    loop in eager order), DOT nodes among them: values and gradients equal the eager engine's bit
+    for bit."""
 
     def build():
         x, w = Value(0.3), Value(-0.7)
         h = x
+        bias_and_weight = (x, w)  # one tuple, shared by every DOT node
         for i in range(300):
-            h = (h * w + 0.1 * i).tanh() if i % 3 else sum_of([h, w * h, x]) - h * h
+            if i % 5 == 4:
+                h = dot(bias_and_weight, (h,)).tanh() + dot((w, x, w), (h, x))
+            else:
+                h = (h * w + 0.1 * i).tanh() if i % 3 else sum_of([h, w * h, x]) - h * h
         return x, w, h
 
     x, w, root = build()
