@@ -261,12 +261,13 @@ class _Reads:
 
     Arithmetic patterns become strided views (no copy); the rest are gathered on
     each ``get``. ``shape`` is the shape every reader returns and every output
-    block is reshaped to.
+    block is reshaped to. A source is ``(buffer, index array)``, or ``(buffer,
+    index array, pattern)`` where the caller knows the pattern.
     """
 
     def __init__(self, sources: list[tuple]) -> None:
         n = sources[0][1].size
-        pats = [_affine_dims(ix) for _, ix in sources]
+        pats = [src[2] if len(src) == 3 else _affine_dims(src[1]) for src in sources]
         cuts = _common_shape([p for p in pats if p is not None], n)
         if cuts is None:  # patterns that do not nest: keep the first, gather the others
             keep = next(i for i, p in enumerate(pats) if p is not None)
@@ -275,7 +276,7 @@ class _Reads:
         sizes = [b // a for a, b in zip(cuts, cuts[1:] + [n], strict=False)]
         self.shape = tuple(reversed(sizes))
         self.readers = []
-        for (buf, ix), pat in zip(sources, pats, strict=False):
+        for (buf, ix, *_), pat in zip(sources, pats, strict=False):
             if pat is None:
                 self.readers.append((buf, None, ix.reshape(self.shape)))
             else:
@@ -577,8 +578,12 @@ class Program:
         leaves = list(dict.fromkeys(params))
         given = set(leaves)
         leaf_edge = child < 0
-        met_at, first = np.unique(~child[leaf_edge], return_index=True)  # every leaf met is used
-        leaves += [x for x in map(met.__getitem__, met_at[np.argsort(first)].tolist()) if x not in given]
+        met_k = ~child[leaf_edge]  # the k of the k-th leaf met, edge after edge
+        new = np.fromiter(map(given.__contains__, met), bool, len(met))
+        np.logical_not(new, out=new)
+        new_k = met_k[new[met_k]]
+        met_at, first = np.unique(new_k, return_index=True)  # every leaf met is used
+        leaves += map(met.__getitem__, met_at[np.argsort(first)].tolist())
         if not order:  # the root is a leaf
             leaves = [self.root]
             given &= {self.root}
@@ -588,7 +593,7 @@ class Program:
         plain = n + nl
         final = dict(zip(leaves, range(n, plain)))  # a leaf's id: after the interior nodes
         leaf_id = np.fromiter(map(final.__getitem__, met), np.int64, len(met))
-        child[leaf_edge] = leaf_id[~child[leaf_edge]]
+        child[leaf_edge] = leaf_id[met_k]
 
         parent = np.repeat(np.arange(n), lens)
         slot = np.arange(child.size) - starts[parent]
@@ -643,39 +648,42 @@ class Program:
 
         # +/- chains (a few hundred nodes in all): walked down by id from each head, their
         # terms appended after the edges'
-        self._links: dict[Value, tuple] = {}  # a vanished link or product -> (head, row | None, sign)
-        links = np.flatnonzero(absorbed)
+        # vanished nodes, as ids, made Values on first use (see _vanished): (links, heads, rows)
+        # and (fused products in chains, heads, signs)
+        self._chain_links = self._chain_products = (np.zeros(0, np.int64),) * 3
         if chain_heads:
             up = np.flatnonzero(binary_sum[:n] & absorbed[a_of[:n]])  # nodes whose left child is a link
             below = dict(zip(up.tolist(), a_of[up].tolist()))
-            nodes = np.concatenate((chain_heads, links))
-            a_, b_ = (dict(zip(nodes.tolist(), x[nodes].tolist())) for x in (a_of, b_of))
-            minus = dict(zip(nodes.tolist(), (kind[nodes] == _KIND["sub"]).tolist()))
-            item, sign, by, slot_, head_of = [], [], [], [], []  # per term: id, sign, link, slot, head
+            by: list[int] = []  # per term, the chain node it comes from: the bottom link twice (its
+            firsts = []  # a and its b), then each node's b; firsts: where each chain starts
             for h in chain_heads:
                 chain = [h]
                 while chain[-1] in below:
                     chain.append(below[chain[-1]])
-                chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 1
-                for j, x in enumerate(chain[:-1]):
-                    self._links[order[x]] = (order[h], j + 2, 1.0)  # the sum of the first j + 2 terms
-                term_start[h], rows[h] = child.size + len(item), len(chain) + 1
-                item += [a_[chain[0]], *map(b_.__getitem__, chain)]
-                sign += [1.0, *(-1.0 if minus[x] else 1.0 for x in chain)]
-                by += [chain[0], *chain]
-                slot_ += [0] + [1] * len(chain)
-                head_of += [h] * (len(chain) + 1)
-            it, sg, by_, sl = np.array(item), np.array(sign), np.array(by), np.array(slot_)
+                chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 2
+                firsts.append(len(by))
+                by.append(chain[0])
+                by += chain
+            by_ = np.array(by)
+            heads = np.array(chain_heads)
+            first = np.array(firsts)
+            count = np.diff(np.append(first, by_.size))
+            head_of = np.repeat(heads, count)
+            sl = np.ones(by_.size, np.int64)  # the slot the term has in its node: a (0) or b (1)
+            sl[first] = 0
+            term_start[heads], rows[heads] = child.size + first, count
+            it = np.where(sl == 0, a_of[by_], b_of[by_])
+            sg = np.where((sl == 1) & (kind[by_] == _KIND["sub"]), -1.0, 1.0)
+            row = np.arange(by_.size) - np.repeat(first, count)  # the term's row in its sum
+            link = (sl == 1) & (by_ != head_of)  # every chain node but the head is a link
+            self._chain_links = by_[link], head_of[link], row[link] + 1
             f = fused[it]  # a fused product: its operands, keyed by its own rank
             term_a = np.concatenate((term_a, np.where(f, a_of[it], it)))
             term_b = np.concatenate((term_b, np.where(f, b_of[it], plain)))
             term_sign = np.concatenate((term_sign, sg))
             term_key_a = np.concatenate((term_key_a, np.where(f, -width * it, sl - width * by_)))
             term_key_b = np.concatenate((term_key_b, np.where(f, 1 - width * it, 0)))
-            heads = map(order.__getitem__, np.array(head_of)[f].tolist())
-            self._links.update(
-                zip(map(order.__getitem__, it[f].tolist()), zip(heads, repeat(None), sg[f].tolist()))
-            )
+            self._chain_products = it[f], head_of[f], sg[f]
         sum_kind = n_ary[:n] | dot
         sum_kind[chain_heads] = True
         kind[sum_kind] = _KIND["sum"]
@@ -901,12 +909,15 @@ class Program:
         region = val[g.start : g.out].reshape(k, m)
         sums = val[g.out : g.end]
         runs = []  # rows r0:r1 of one kind (plain terms, or products a * b)
+        product = product.tolist()
         r0 = 0
         while r0 < k:
             r1 = r0 + 1
             while r1 < k and product[r1] == product[r0]:
                 r1 += 1
-            sources = [(val, a_ix[r0:r1]), (grad, np.broadcast_to(heads, (r1 - r0, m)))]
+            # every row reads the heads' grads: the pattern (m, 1) then (rows, 0)
+            head_pattern = [(m, 1)] * (m > 1) + [(r1 - r0, 0)] * (r1 - r0 > 1)
+            sources = [(val, a_ix[r0:r1]), (grad, np.broadcast_to(heads, (r1 - r0, m)), head_pattern)]
             if product[r0]:
                 sources.append((val, b_ix[r0:r1]))
             reads = _Reads(sources)
@@ -1106,10 +1117,14 @@ class Program:
         first use (reading or writing back a vanished node), not when compiling.
         """
         if self._inner is None:
-            order = self._order
+            node = self._order.__getitem__
+            links, heads, rows = (x.tolist() for x in self._chain_links)
+            inner = dict(zip(map(node, links), zip(map(node, heads), rows, repeat(1.0))))
+            products, heads, signs = (x.tolist() for x in self._chain_products)
+            inner.update(zip(map(node, products), zip(map(node, heads), repeat(None), signs)))
             products, heads = (x.tolist() for x in self._in_sum)
-            self._inner = dict(self._links)
-            self._inner.update(zip(map(order.__getitem__, products), ((order[h], None, 1.0) for h in heads)))
+            inner.update(zip(map(node, products), zip(map(node, heads), repeat(None), repeat(1.0))))
+            self._inner = inner
         return self._inner
 
     def _replay(self) -> None:
