@@ -388,6 +388,22 @@ def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], 
                     order.append(child)
                     children.append(none)
                     pairs += (i, ka, kb)
+                elif (
+                    type(a) is not tuple
+                    and type(aa := a._a) is tuple
+                    and (b is None or b in ids)
+                    and a not in ids
+                    and None is not (ka := table(id(aa)))
+                    and None is not (kb := table(id(a._b)))
+                ):  # its one new child is an n-ary node whose tuples are known (an activation
+                    # over a neuron's DOT): that node, then this one
+                    ia = ids[a] = len(order)
+                    order.append(a)
+                    children.append(none)
+                    pairs += (ia, ka, kb)
+                    i = ids[child] = len(order)
+                    order.append(child)
+                    children.append([ia] if b is None else [ia, ids[b]])
                 else:
                     stack.append((child, iter(child._children), []))
                     break  # back to this node's next child when that one is done
