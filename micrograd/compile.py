@@ -641,37 +641,17 @@ class Program:
         plain_op = head & ~(absorbed | fused)[a_of[:n]] & ~fused[b_of[:n]]  # a + b stays binary
         chain_heads = np.flatnonzero(head & ~plain_op).tolist()
 
-        # terms, one per edge of an n-ary SUM (a fused product's operands, or the child
-        # itself with PLAIN); other nodes' edges are their operands. Sort keys: _key.
-        in_sum = fused[child] & n_ary[parent]
-        term_a = np.where(in_sum, a_of[child], child)
-        term_b = np.where(in_sum, b_of[child], plain)
-        term_key_a = np.where(in_sum, -width * child, -width * parent + slot)
-        term_key_b = np.where(in_sum, 1 - width * child, 0)
-        term_sign = np.ones(child.size)
+        # +/- chains (a few hundred nodes in all): walked down by id from each head; their
+        # terms come after the edges'. The vanished nodes, as ids, become Values on first
+        # use (see _vanished): (links, heads, rows) and (fused products in chains, heads, signs)
         term_start, rows = starts[:-1].copy(), lens.copy()  # each node's terms (operands)
-
-        # DOT (b, w0.., x0..): a sum of the terms b, w0 * x0, w1 * x1, ...; its first n + 1
-        # edges become the terms, each weight paired with the input n edges further on
-        dot = kind == _KIND["dot"]
-        if dot.any():
-            half = (lens[parent] - 1) // 2
-            weight = dot[parent] & (slot >= 1) & (slot <= half)
-            partner = np.flatnonzero(weight) + half[weight]
-            term_b[weight] = child[partner]
-            term_key_b[weight] = -width * parent[weight] + slot[weight] + half[weight]
-            rows[dot] = (lens[dot] - 1) // 2 + 1
-
-        # +/- chains (a few hundred nodes in all): walked down by id from each head, their
-        # terms appended after the edges'
-        # vanished nodes, as ids, made Values on first use (see _vanished): (links, heads, rows)
-        # and (fused products in chains, heads, signs)
         self._chain_links = self._chain_products = (np.zeros(0, np.int64),) * 3
+        by_ = np.zeros(0, np.int64)  # per chain term, the chain node it comes from
         if chain_heads:
             up = np.flatnonzero(binary_sum[:n] & absorbed[a_of[:n]])  # nodes whose left child is a link
             below = dict(zip(up.tolist(), a_of[up].tolist()))
-            by: list[int] = []  # per term, the chain node it comes from: the bottom link twice (its
-            firsts = []  # a and its b), then each node's b; firsts: where each chain starts
+            by: list[int] = []  # the bottom link twice (its a and its b), then each node's b
+            firsts = []  # where each chain starts in ``by``
             for h in chain_heads:
                 chain = [h]
                 while chain[-1] in below:
@@ -694,12 +674,42 @@ class Program:
             link = (sl == 1) & (by_ != head_of)  # every chain node but the head is a link
             self._chain_links = by_[link], head_of[link], row[link] + 1
             f = fused[it]  # a fused product: its operands, keyed by its own rank
-            term_a = np.concatenate((term_a, np.where(f, a_of[it], it)))
-            term_b = np.concatenate((term_b, np.where(f, b_of[it], plain)))
-            term_sign = np.concatenate((term_sign, sg))
-            term_key_a = np.concatenate((term_key_a, np.where(f, -width * it, sl - width * by_)))
-            term_key_b = np.concatenate((term_key_b, np.where(f, 1 - width * it, 0)))
             self._chain_products = it[f], head_of[f], sg[f]
+
+        # terms: one per edge (a node's operands), then the chains'. An edge into an n-ary
+        # SUM from a fused product is that product's operands; otherwise its child with
+        # PLAIN, or with a DOT's input (below). Sort keys: _key.
+        e = child.size
+        size = e + by_.size
+        term_a, term_b = np.empty(size, np.int64), np.full(size, plain)
+        term_key_a, term_key_b = np.empty(size, np.int64), np.zeros(size, np.int64)
+        term_sign = np.ones(size)
+        term_a[:e] = child
+        np.multiply(parent, -width, out=term_key_a[:e])
+        term_key_a[:e] += slot
+        in_sum = np.flatnonzero(fused[child] & n_ary[parent])
+        fused_child = child[in_sum]
+        term_a[in_sum], term_b[in_sum] = a_of[fused_child], b_of[fused_child]
+        term_key_a[in_sum], term_key_b[in_sum] = -width * fused_child, 1 - width * fused_child
+        if by_.size:
+            term_a[e:] = np.where(f, a_of[it], it)
+            term_b[e:][f] = b_of[it[f]]
+            term_sign[e:] = sg
+            term_key_a[e:] = np.where(f, -width * it, sl - width * by_)
+            term_key_b[e:][f] = 1 - width * it[f]
+
+        # DOT (b, w0.., x0..): a sum of the terms b, w0 * x0, w1 * x1, ...; its first n + 1
+        # edges become the terms, each weight paired with the input n edges further on
+        dot = kind == _KIND["dot"]
+        if dot.any():  # every DOT node is in the tables
+            node, _, kb, _, _, tlen = tabled
+            dn = node[dot[node]]
+            inputs = tlen[kb[dot[node]]]
+            after = np.repeat(inputs, inputs)  # how far each weight's input is
+            weight = np.repeat(starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs) + np.arange(after.size)
+            term_b[weight] = child[weight + after]
+            term_key_b[weight] = term_key_a[weight] + after
+            rows[dn] = inputs + 1
         sum_kind = n_ary[:n] | dot
         sum_kind[chain_heads] = True
         kind[sum_kind] = _KIND["sum"]
