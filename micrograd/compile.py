@@ -780,44 +780,40 @@ class Program:
         self._fwd.reverse()
         self._c = np.zeros(nc)
 
-        # per level: which contributions add into which node, in eager order. The blocks of C
-        # follow one another, so a contribution's slot is its position in the concatenation.
+        # which contributions add into which node, in eager order: all of them sorted by owner,
+        # then by key, once. The blocks of C follow one another, so a contribution's slot is its
+        # position in the concatenation. Buffer positions run params, other leaves, then level
+        # after level, so each level's owners are one stretch of the sorted owners.
         owner = np.concatenate([o for o, _, _ in contributions])
         key = np.concatenate([k for _, k, _ in contributions])
+        slot = _owner_then_key(owner, key)
+        owner, key = owner[slot], key[slot]
         bounds = {0: (0, nl)}
         for g in self._groups:
             lo, hi = bounds.get(g.level, (g.start, g.end))
             bounds[g.level] = (min(lo, g.start), max(hi, g.end))
-        # each owner's bucket: its level, but the params 0 and the other leaves top; the
-        # constant 1.0 (a plain term's second operand) top + 1, a bucket that is dropped
-        top, npar = self._top, len(self.params)
-        bucket = np.zeros(len(self._val), dtype=np.int16 if top < 2**15 - 2 else np.int64)
-        for lv, (lo, hi) in bounds.items():
-            bucket[lo:hi] = lv
-        bucket[npar:nl], bucket[self._one] = top, top + 1
-        bucket = bucket[owner]
-        by_bucket = np.argsort(bucket, kind="stable")  # a radix sort for int16
-        ends = np.cumsum(np.bincount(bucket, minlength=top + 2)).tolist()
-        owner, key, slot = owner[by_bucket], key[by_bucket], by_bucket
-        part = [slice(lo, hi) for lo, hi in zip([0, *ends], ends, strict=False)]
-        self._gather: dict[int, list[Callable]] = {
-            0: self._reduction(owner[part[0]], key[part[0]], slot[part[0]], 0, npar)
-        }
-        for lv in range(1, top):
-            self._gather[lv] = self._reduction(owner[part[lv]], key[part[lv]], slot[part[lv]], *bounds[lv])
-        # the other leaves' grads (which the array path skips)
-        self._leaf_rest = self._reduction(owner[part[top]], key[part[top]], slot[part[top]], npar, nl)
+
+        def owned_by(lo: int, hi: int) -> tuple:
+            """The owners, keys and slots of the contributions to positions lo..hi-1."""
+            a, b = np.searchsorted(owner, [lo, hi]).tolist()
+            return owner[a:b], key[a:b], slot[a:b]
+
+        npar = len(self.params)
+        self._gather: dict[int, list[Callable]] = {0: self._reduction(*owned_by(0, npar), 0, npar)}
+        for lv in range(1, self._top):
+            self._gather[lv] = self._reduction(*owned_by(*bounds[lv]), *bounds[lv])
+        # the other leaves' grads (which the array path skips); the constant 1.0's are dropped
+        self._leaf_rest = self._reduction(*owned_by(npar, nl), npar, nl)
 
     def _reduction(self, o, k, s, lo: int, hi: int) -> list[Callable]:
         """Steps setting grad[lo:hi] to the sum of the contributions c[s] owned by each node o, in
-        eager order (ascending key k): nodes with the same number of contributions are added row
-        by row (sequential, exact); the rest by one ordered bincount."""
+        eager order (given owner by owner, each in ascending key k): nodes with the same number
+        of contributions are added row by row (sequential, exact); the rest by one ordered
+        bincount."""
         grad, c = self._grad, self._c
         if hi <= lo:
             return []
         counts = np.bincount(o - lo, minlength=hi - lo)
-        by_key = _owner_then_key(o - lo, k)  # owner by owner, each in eager order
-        o, k, s = o[by_key], k[by_key], s[by_key]
         first = np.concatenate(([0], np.cumsum(counts)))
         members = np.bincount(counts)  # how many nodes have 0, 1, 2, ... contributions
         sizes = np.flatnonzero(members[1:]) + 1
