@@ -17,7 +17,10 @@ accuracy read from the scores) measured side by side in one run:
   collector rescans it), so it is not timed inside this process full of torch
   and compiled graphs. The compile time compared with it is measured in that
   same process, in turns with it (an eager step, then compiling the graph that
-  step built), and the ratio is the median of the rounds' ratios;
+  step built), and the ratio is the median of the rounds' ratios (the module
+  ``micrograd.compile`` is imported before the first round: where Python may
+  not cache bytecode, PYTHONDONTWRITEBYTECODE=1, importing it compiles its
+  source, about 13 ms here, once per process);
 * original: karpathy's micrograd 0.1.0 from PyPI, in a subprocess (its import
   name collides with ours); installed into a scratch directory if missing.
 
@@ -135,6 +138,7 @@ sys.path.insert(0, sys.argv[1])
 import numpy as np
 from sklearn.datasets import make_moons
 import micrograd
+import micrograd.compile  # imported here, not inside the first timed compile
 from micrograd.engine import Value
 from micrograd.nn import MLP
 np.random.seed(1337); random.seed(1337)
