@@ -227,8 +227,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="how each step is computed: 'eager' rebuilds the graph every step (the plain engine); "
         "'compiled' builds it once per batch and re-runs it with numpy (same results to the last bit; "
-        f"losses {', '.join(STATIC_LOSSES)} only; each new mini-batch is compiled, which costs about "
-        "two eager steps); 'auto' (default) is compiled for full-batch training with those losses, "
+        f"losses {', '.join(STATIC_LOSSES)} only; each new mini-batch is compiled, which costs more "
+        "than an eager step); 'auto' (default) is compiled for full-batch training with those losses, "
         "eager otherwise (e.g. with --batch-size)",
     )
     run.add_argument("--out", metavar="DIR", help="where to write the results (default: runs/<data name>)")

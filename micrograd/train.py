@@ -137,8 +137,8 @@ class CompiledEngine:
     Results equal ``EagerEngine``'s to the last bit (same values, same ``p.grad``, so every
     optimizer works unchanged). Needs numpy and a loss in ``STATIC_LOSSES``. Programs are kept
     per distinct batch (the ``cache`` most recent): full-batch training compiles once; shuffled
-    mini-batches rarely repeat, and compiling costs about two eager steps, so ``choose_engine``
-    prefers the eager engine for them.
+    mini-batches rarely repeat, and building and compiling a new batch's graph costs more than an
+    eager step, so ``choose_engine`` prefers the eager engine for them.
     """
 
     name = "compiled"
