@@ -24,12 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_compiled import demo_loss, moons  # noqa: E402  (the same graph as the benchmark's)
+
 from micrograd.compile import Program, _edges, _kinds, _no_gc, _walk  # noqa: E402
-from micrograd.engine import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
 
@@ -38,27 +37,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=25, help="rounds (medians taken)")
     args = parser.parse_args()
 
-    from sklearn.datasets import make_moons
-
-    np.random.seed(1337)
+    X, y = moons(100)
     random.seed(1337)
-    X, y = make_moons(n_samples=100, noise=0.1)
-    y = y * 2 - 1
     model = MLP(2, [16, 16, 1])
     params = model.parameters()
-
-    def loss() -> Value:
-        inputs = [list(map(Value, row)) for row in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
-        return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
 
     names = ["walk", "edges", "kinds", "build", "plan", "total", "eager step"]
     times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.repeats):
         gc.collect()
         t = time.perf_counter()
-        total = loss()
+        _, total = demo_loss(model, X, y)
         model.zero_grad()
         total.backward()
         for p in params:
