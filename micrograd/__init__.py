@@ -1,6 +1,6 @@
 """micrograd: a tiny scalar-valued autograd engine and a neural-network library on top."""
 
-from .engine import Value, is_grad_enabled, no_grad, sum_of
+from .engine import Value, is_grad_enabled, no_grad, sum_of, topological_order
 from .gradcheck import gradcheck
 from .losses import binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l2_regularization, mse_loss
 from .nn import MLP, Layer, Module, Neuron
@@ -14,7 +14,18 @@ def compile(root: Value, params: list[Value] | None = None):  # numpy is importe
     return _compile(root, params)
 
 
-__all__ = ["Value", "no_grad", "is_grad_enabled", "sum_of", "gradcheck", "Module", "Neuron", "Layer", "MLP"]
+__all__ = [
+    "Value",
+    "no_grad",
+    "is_grad_enabled",
+    "sum_of",
+    "topological_order",
+    "gradcheck",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+]
 __all__ += ["hinge_loss", "mse_loss", "binary_cross_entropy_with_logits", "cross_entropy"]
 __all__ += ["l2_regularization"]
 __all__ += ["SGD", "Adam", "AdamW", "LinearDecay", "CosineDecay"]

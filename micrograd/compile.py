@@ -342,7 +342,7 @@ _KIND = {name: code for code, name in enumerate(_KINDS)}
 def _walk(root: Value) -> tuple[list[Value], list[list[int]], dict[Value, int], list[Value], list, list]:
     """The interior nodes under ``root`` in the eager engine's order, and every child's id.
 
-    The same depth-first walk as ``engine._interior_topological_order`` (children
+    The same depth-first walk as ``engine.topological_order(root, leaves=False)`` (children
     in order, each node after all of its children), numbering the nodes as it
     goes: an interior node's id is its rank in that order, a leaf's is ``~k`` for
     the k-th leaf met. Returns the order, each node's children's ids, the ids,

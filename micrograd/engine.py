@@ -278,7 +278,7 @@ class Value:
         Interior nodes are given this pass's gradient (they start from zero), so
         calling ``backward()`` again adds exactly the same amount to the leaves.
         """
-        order = _interior_topological_order(self)
+        order = topological_order(self, leaves=False)
         for node in order:
             node.grad = 0.0
         if order:
@@ -292,22 +292,29 @@ class Value:
         return f"Value(data={self.data}, grad={self.grad})"
 
 
-def _interior_topological_order(root: Value) -> list[Value]:
-    """The nodes under ``root`` that have children, each after all of its children.
+def topological_order(root: Value, *, leaves: bool = True) -> list[Value]:
+    """Every node under ``root`` (``root`` included), each after all of its children.
 
     Depth-first and iterative (a million-node chain must not hit the recursion
-    limit), children visited in order, so the result is deterministic. Leaves
-    are left out: they receive gradient but pass none on.
+    limit), children visited in order, so the result is deterministic. With
+    ``leaves=False`` only the nodes that have children are listed: the ones
+    ``backward()`` visits, since leaves receive gradient but pass none on.
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"topological_order() needs a Value, got {type(root).__name__}")
     if root._a is None:
-        return []
+        return [root] if leaves else []
     order: list[Value] = []
     visited = {root}
     stack = [(root, iter(root._children))]
     while stack:
         node, children = stack[-1]
         for child in children:
-            if child._a is not None and child not in visited:
+            if child._a is None:  # a leaf: nothing under it
+                if leaves and child not in visited:
+                    visited.add(child)
+                    order.append(child)
+            elif child not in visited:
                 visited.add(child)
                 stack.append((child, iter(child._children)))
                 break

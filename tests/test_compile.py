@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import micrograd
 from micrograd.compile import RULES, CompileError, Program, _edges, _walk
-from micrograd.engine import Value, _interior_topological_order, dot, sum_of
+from micrograd.engine import Value, dot, sum_of, topological_order
 from micrograd.nn import MLP
 from micrograd.primitives import PRIMITIVES
 
@@ -180,7 +180,7 @@ def test_compile_walks_the_demo_in_the_eager_order():
 
 def _check_walk(root):
     order, children, ids, met, tables, pairs = _walk(root)
-    assert order == _interior_topological_order(root)
+    assert order == topological_order(root, leaves=False)
     node = [*order, *reversed(met)]  # id i >= 0: order[i]; id ~k: met[k], i.e. node[i]
     lens, child, _ = _edges(children, tables, pairs)
     ends = np.cumsum(lens).tolist()

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from micrograd.engine import Value, is_grad_enabled, no_grad, sum_of
+from micrograd.engine import Value, is_grad_enabled, no_grad, sum_of, topological_order
 
 
 def test_attributes_and_repr_follow_the_original(original):
@@ -184,3 +184,35 @@ def test_gradients_with_infinities_and_nans_propagate_like_torch():
     t = torch.tensor(math.inf, dtype=torch.float64, requires_grad=True)
     torch.tanh(t).backward()
     assert (out.data, a.grad) == (t.tanh().item(), t.grad.item())
+
+
+def test_topological_order_lists_each_node_once_after_its_children():
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    d = c + a  # a reached twice
+    e = d.tanh() * c  # c shared
+    order = topological_order(e)
+    assert len(order) == len(set(order)) == 6
+    assert order[-1] is e
+    pos = {v: i for i, v in enumerate(order)}
+    assert all(pos[child] < pos[v] for v in order for child in v._children)
+    # children in order, depth first: the same list as the original's build_topo, whose
+    # recursion visits children in set order, once the children are walked in order
+    seen, expected = set(), []
+
+    def build(v):
+        if v not in seen:
+            seen.add(v)
+            for child in v._children:
+                build(child)
+            expected.append(v)
+
+    build(e)
+    assert order == expected
+    assert topological_order(e, leaves=False) == [v for v in expected if v._children]
+    assert topological_order(a) == [a] and topological_order(a, leaves=False) == []
+
+
+def test_topological_order_refuses_a_non_value():
+    with pytest.raises(TypeError, match="needs a Value, got float"):
+        topological_order(1.0)
