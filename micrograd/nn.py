@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import operator
 import random
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from .engine import Value, dot
 
@@ -101,11 +102,8 @@ class Module:
         return [(str(i), p) for i, p in enumerate(self.parameters())]
 
 
-class LoadResult(NamedTuple):
-    """What ``load_state_dict`` skipped (only ever non-empty with ``strict=False``)."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
+LoadResult = namedtuple("LoadResult", ["missing_keys", "unexpected_keys"])
+LoadResult.__doc__ = """What ``load_state_dict`` skipped (only ever non-empty with ``strict=False``)."""
 
 
 def _quoted(key: object) -> str:
