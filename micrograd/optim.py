@@ -62,13 +62,18 @@ class Optimizer:
             raise ValueError(
                 f"this state is of a {d.get('type')} optimizer; load it into a {d.get('type')}, not {name}"
             )
-        missing = [k for k in self._settings() if k not in d["settings"]]
-        if missing:
-            raise ValueError(f"the optimizer state lacks the setting(s) {', '.join(missing)}")
+        settings = {}
+        for k, current in self._settings().items():
+            v = d["settings"].get(k)
+            v = tuple(v) if isinstance(v, list) else v
+            if not _same_kind(v, current):
+                raise ValueError(
+                    f"the optimizer state's setting {k!r} is {v!r}; expected one like {current!r}"
+                )
+            settings[k] = v
         self._load_state(d["state"])  # checked before any setting changes
-        for k in self._settings():
-            v = d["settings"][k]
-            setattr(self, k, tuple(v) if isinstance(v, list) else v)
+        for k, v in settings.items():
+            setattr(self, k, v)
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
@@ -98,6 +103,15 @@ class Optimizer:
                 f"{len(self.params)}: build it on the parameters of the same model as the saved one"
             )
         return list(values)
+
+
+def _same_kind(value: Any, like: Any) -> bool:
+    """True when a loaded setting is what the setting holds: a flag, a number or a tuple of numbers."""
+    if isinstance(like, bool) or isinstance(value, bool):
+        return type(value) is type(like)
+    if isinstance(like, tuple):
+        return isinstance(value, tuple) and len(value) == len(like) and all(map(_same_kind, value, like))
+    return isinstance(value, (int, float)) and value >= 0
 
 
 class SGD(Optimizer):

@@ -247,3 +247,17 @@ def test_adamw_default_decay_is_torchs_and_adams_is_zero():
     assert AdamW([Value(0.0)]).weight_decay == torch.optim.AdamW([w]).defaults["weight_decay"]
     assert Adam([Value(0.0)]).weight_decay == torch.optim.Adam([w]).defaults["weight_decay"] == 0
     assert AdamW([Value(0.0)], weight_decay=0.5).weight_decay == 0.5
+
+
+@pytest.mark.parametrize("key, value", [("lr", "fast"), ("betas", [0.9]), ("eps", None), ("lr", -1.0)])
+def test_loading_a_setting_of_the_wrong_kind_is_refused(key, value):
+    adam = Adam([Value(1.0)], lr=0.1)
+    saved = adam.state_dict()
+    saved["settings"][key] = value
+    with pytest.raises(ValueError, match=f"setting '{key}' is"):
+        Adam([Value(1.0)]).load_state_dict(saved)
+    sgd = SGD([Value(1.0)], lr=0.1)
+    saved = sgd.state_dict()
+    saved["settings"]["nesterov"] = 1
+    with pytest.raises(ValueError, match="setting 'nesterov' is 1; expected one like False"):
+        sgd.load_state_dict(saved)
