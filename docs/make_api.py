@@ -37,6 +37,8 @@ MODULES = [
     ("classifier", "a model with its class names and standardisation"),
     ("io", "versioned JSON model files, written atomically"),
     ("train", "the training loop and its engines"),
+    ("checkpoint", "training checkpoints: a stopped run resumes exactly"),
+    ("pytorch", "to and from PyTorch: `to_torch`, `from_torch`, torch files"),
     ("plot", "loss curves and decision boundaries as PNG"),
     ("viz", "`draw_dot` and `draw_html`"),
     ("viz_html", "the step-through HTML page"),

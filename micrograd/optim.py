@@ -6,13 +6,19 @@ those of ``torch.optim.SGD``, ``Adam`` and ``AdamW`` (their ``foreach=False`` co
 paths), written out per scalar, so a run matches PyTorch in float64 step by step.
 
 A schedule is a callable ``schedule(step) -> lr``; set ``optimizer.lr = schedule(k)``
-before the k-th ``step()``, as the demo does with its decaying rate.
+before the k-th ``step()``, as the demo does with its decaying rate. A schedule holds no
+state: its position is the step number ``k`` itself (``fit``'s ``start_step`` on resuming).
+
+``state_dict()`` / ``load_state_dict()`` save and restore an optimizer's settings and its
+per-parameter state (momentum buffers, Adam's moments and step count) as JSON-ready numbers,
+so a run stopped and resumed continues with exactly the numbers of the uninterrupted run.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from .engine import Value
 
@@ -37,12 +43,75 @@ class Optimizer:
         """Update every parameter once from its current grad (each optimizer defines it)."""
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """The settings (``lr`` as last set, e.g. by a schedule) and the per-parameter state, in the
+        order of ``params``, named as in ``torch.optim``: plain numbers and lists, ready for JSON."""
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in self._settings().items()}
+        return {"type": type(self).__name__, "settings": settings, "state": self._state()}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what ``state_dict()`` returned (also after a trip through JSON): the settings and
+        the per-parameter state. The optimizer must be of the same type, on as many parameters."""
+        d = state_dict
+        name = type(self).__name__
+        if not (
+            isinstance(d, dict) and isinstance(d.get("settings"), dict) and isinstance(d.get("state"), dict)
+        ):
+            raise ValueError(f"not an optimizer state: expected a dict from {name}.state_dict()")
+        if d.get("type") != name:
+            raise ValueError(
+                f"this state is of a {d.get('type')} optimizer; load it into a {d.get('type')}, not {name}"
+            )
+        settings = {}
+        for k, current in self._settings().items():
+            v = d["settings"].get(k)
+            v = tuple(v) if isinstance(v, list) else v
+            if not _same_kind(v, current):
+                raise ValueError(
+                    f"the optimizer state's setting {k!r} is {v!r}; expected one like {current!r}"
+                )
+            settings[k] = v
+        self._load_state(d["state"])  # checked before any setting changes
+        for k, v in settings.items():
+            setattr(self, k, v)
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self._settings().items())
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
 
     def _settings(self) -> dict:
         return {"lr": self.lr}
+
+    def _state(self) -> dict[str, Any]:
+        return {}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    def _per_parameter(self, state: dict[str, Any], key: str, allow_none: bool = False) -> list:
+        """``state[key]`` checked to hold one number (or None, if allowed) per parameter."""
+        values = state.get(key)
+        ok = isinstance(values, list) and all(
+            (v is None and allow_none) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+            for v in values
+        )
+        if not ok:
+            raise ValueError(f"the optimizer state's {key!r} must be a list of numbers, one per parameter")
+        if len(values) != len(self.params):
+            raise ValueError(
+                f"the optimizer state holds {key!r} for {len(values)} parameters, but this optimizer has "
+                f"{len(self.params)}: build it on the parameters of the same model as the saved one"
+            )
+        return list(values)
+
+
+def _same_kind(value: Any, like: Any) -> bool:
+    """True when a loaded setting is what the setting holds: a flag, a number or a tuple of numbers."""
+    if isinstance(like, bool) or isinstance(value, bool):
+        return type(value) is type(like)
+    if isinstance(like, tuple):
+        return isinstance(value, tuple) and len(value) == len(like) and all(map(_same_kind, value, like))
+    return isinstance(value, (int, float)) and value >= 0
 
 
 class SGD(Optimizer):
@@ -99,6 +168,12 @@ class SGD(Optimizer):
             "weight_decay": self.weight_decay,
         }
 
+    def _state(self) -> dict[str, Any]:
+        return {"momentum_buffer": list(self.buffers)}  # None until a parameter's first step
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        self.buffers = self._per_parameter(state, "momentum_buffer", allow_none=True)
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), as ``torch.optim.Adam``; ``weight_decay`` adds ``weight_decay * p`` to the grad.
@@ -108,9 +183,12 @@ class Adam(Optimizer):
         m = m + (1 - beta1) * (g - m)           (torch's lerp)
         v = beta2 * v + (1 - beta2) * g * g
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    ``weight_decay=None`` means the class's ``default_weight_decay``: 0 here, 1e-2 for AdamW.
     """
 
     decoupled = False  # AdamW decays the weights directly instead of through the grad
+    default_weight_decay = 0.0
 
     def __init__(
         self,
@@ -118,9 +196,11 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float | None = None,
     ) -> None:
         super().__init__(params, lr)
+        if weight_decay is None:
+            weight_decay = self.default_weight_decay
         beta1, beta2 = betas
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
@@ -153,6 +233,16 @@ class Adam(Optimizer):
     def _settings(self) -> dict:
         return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
 
+    def _state(self) -> dict[str, Any]:
+        return {"step": self.t, "exp_avg": list(self.m), "exp_avg_sq": list(self.v)}
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        t = state.get("step")
+        if not (isinstance(t, int) and not isinstance(t, bool) and t >= 0):
+            raise ValueError(f"the optimizer state's 'step' must be a count >= 0, got {t!r}")
+        m, v = self._per_parameter(state, "exp_avg"), self._per_parameter(state, "exp_avg_sq")
+        self.t, self.m, self.v = t, m, v
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter), as ``torch.optim.AdamW``.
@@ -162,16 +252,7 @@ class AdamW(Adam):
     """
 
     decoupled = True
-
-    def __init__(
-        self,
-        params: Iterable[Value],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-    ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay)
+    default_weight_decay = 1e-2
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}

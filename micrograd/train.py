@@ -244,6 +244,7 @@ def fit(
     rng: random.Random | None = None,
     engine: str = "auto",
     on_step: Callable[[StepResult], None] | None = None,
+    start_step: int = 0,
 ) -> list[StepResult]:
     """Train ``model`` on ``data`` for ``steps`` optimizer steps and return the per-step record.
 
@@ -251,11 +252,18 @@ def fit(
     ``batch_size`` None every step sees the whole data set (the demo); otherwise
     shuffled mini-batches drawn with ``rng``. ``engine``: ``"eager"``, ``"compiled"``
     or ``"auto"`` (see ``choose_engine``). ``on_step`` is called after each step.
+
+    ``start_step`` resumes a stopped run (see ``micrograd.checkpoint``): steps
+    ``start_step .. steps - 1`` run, and only they are returned; the batches of the
+    earlier steps are drawn from ``rng`` and skipped, so with ``rng`` in its starting
+    state every step sees the batch it would have seen in the uninterrupted run.
     """
     runner = ENGINES[choose_engine(engine, loss, batch_size)](Objective(model, loss, l2))
     batches = minibatches(len(data), batch_size or len(data), rng or random.Random(0))
+    for _ in range(start_step):
+        next(batches)
     history = []
-    for k in range(steps):
+    for k in range(start_step, steps):
         if schedule is not None:
             optimizer.lr = schedule(k)
         idx = next(batches)

@@ -1,5 +1,6 @@
 """Optimizers against torch.optim in float64, step by step; schedules against their formulas and torch."""
 
+import json
 import math
 import random
 
@@ -149,3 +150,114 @@ def test_cosine_decay_matches_torch():
 
 def test_constant_lr():
     assert ConstantLR(0.3)(0) == ConstantLR(0.3)(99) == 0.3
+
+
+RESUME_CASES = {
+    "sgd-momentum": lambda p: SGD(p, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01),
+    "adam": lambda p: Adam(p, lr=0.02, weight_decay=0.1),
+    "adamw": lambda p: AdamW(p, lr=0.02),
+}
+
+
+def run_losses(model, our_loss, optimizer, schedule, steps):
+    losses = []
+    for k in steps:
+        optimizer.lr = schedule(k)
+        optimizer.zero_grad()
+        loss = our_loss()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.data)
+    return losses
+
+
+@pytest.mark.parametrize("case", list(RESUME_CASES))
+def test_a_run_stopped_and_resumed_gives_the_uninterrupted_runs_losses_bit_for_bit(case):
+    make = RESUME_CASES[case]
+    schedule = CosineDecay(0.05, 0.005, 20)
+    model, our_loss, *_ = make_problem()
+    whole = run_losses(model, our_loss, make(model.parameters()), schedule, range(20))
+
+    model, our_loss, *_ = make_problem()
+    opt = make(model.parameters())
+    first = run_losses(model, our_loss, opt, schedule, range(7))
+    saved = json.dumps({"model": model.state_dict(), "optimizer": opt.state_dict()})
+
+    model, our_loss, *_ = make_problem()  # a fresh process would rebuild both from scratch
+    opt = make(model.parameters())
+    state = json.loads(saved)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    rest = run_losses(model, our_loss, opt, schedule, range(7, 20))
+    assert first + rest == whole
+    assert len(set(whole)) == 20  # the losses do change from step to step
+
+
+@pytest.mark.parametrize("case", ["sgd-momentum", "adam", "adamw"])
+def test_the_saved_state_is_torch_optims_state(case):
+    """After 5 steps, our momentum buffers / moments / step count equal torch.optim's (float64)."""
+    ours_factory, theirs_factory = CASES[case]
+    model, our_loss, tparams, torch_loss, _ = make_problem()
+    ours, theirs = ours_factory(model.parameters()), theirs_factory(tparams)
+    for _ in range(5):
+        for opt, loss in ((ours, our_loss), (theirs, torch_loss)):
+            opt.zero_grad()
+            loss().backward()
+            opt.step()
+    saved = ours.state_dict()
+    keys = ["momentum_buffer"] if case.startswith("sgd") else ["exp_avg", "exp_avg_sq"]
+    for key in keys:
+        flat = []  # torch's state in our order: neuron by neuron, weights then bias
+        for W, b in zip(tparams[::2], tparams[1::2], strict=True):
+            rows, biases = theirs.state[W][key].tolist(), theirs.state[b][key].tolist()
+            for row, bias in zip(rows, biases, strict=True):
+                flat += row + [bias]
+        assert saved["state"][key] == pytest.approx(flat, abs=1e-12, rel=0)
+    if not case.startswith("sgd"):
+        assert saved["state"]["step"] == theirs.state[tparams[0]]["step"].item() == 5
+    assert saved["settings"]["lr"] == theirs.param_groups[0]["lr"]
+
+
+def test_loading_an_optimizer_state_checks_it():
+    params = [Value(1.0), Value(2.0)]
+    adam = Adam(params, lr=0.1)
+    with pytest.raises(ValueError, match="of a Adam optimizer; load it into a Adam, not SGD"):
+        SGD(params, lr=0.1).load_state_dict(adam.state_dict())
+    with pytest.raises(ValueError, match="'exp_avg' for 2 parameters, but this optimizer has 3"):
+        Adam([*params, Value(3.0)]).load_state_dict(adam.state_dict())
+    broken = adam.state_dict()
+    broken["state"]["step"] = -1
+    with pytest.raises(ValueError, match="'step' must be a count >= 0"):
+        adam.load_state_dict(broken)
+    with pytest.raises(ValueError, match="not an optimizer state"):
+        adam.load_state_dict({"type": "Adam"})
+    assert adam.t == 0 and adam.lr == 0.1  # the refused loads changed nothing
+
+
+def test_loading_restores_the_settings_too():
+    p = [Value(1.0)]
+    saved = AdamW(p, lr=0.3, betas=(0.8, 0.9), eps=1e-6).state_dict()
+    fresh = AdamW(p)
+    fresh.load_state_dict(json.loads(json.dumps(saved)))
+    assert (fresh.lr, fresh.betas, fresh.eps, fresh.weight_decay) == (0.3, (0.8, 0.9), 1e-6, 0.01)
+
+
+def test_adamw_default_decay_is_torchs_and_adams_is_zero():
+    w = torch.zeros(1, requires_grad=True)
+    assert AdamW([Value(0.0)]).weight_decay == torch.optim.AdamW([w]).defaults["weight_decay"]
+    assert Adam([Value(0.0)]).weight_decay == torch.optim.Adam([w]).defaults["weight_decay"] == 0
+    assert AdamW([Value(0.0)], weight_decay=0.5).weight_decay == 0.5
+
+
+@pytest.mark.parametrize("key, value", [("lr", "fast"), ("betas", [0.9]), ("eps", None), ("lr", -1.0)])
+def test_loading_a_setting_of_the_wrong_kind_is_refused(key, value):
+    adam = Adam([Value(1.0)], lr=0.1)
+    saved = adam.state_dict()
+    saved["settings"][key] = value
+    with pytest.raises(ValueError, match=f"setting '{key}' is"):
+        Adam([Value(1.0)]).load_state_dict(saved)
+    sgd = SGD([Value(1.0)], lr=0.1)
+    saved = sgd.state_dict()
+    saved["settings"]["nesterov"] = 1
+    with pytest.raises(ValueError, match="setting 'nesterov' is 1; expected one like False"):
+        sgd.load_state_dict(saved)

@@ -1,0 +1,102 @@
+"""Training checkpoints: stop a run after any step, resume it, and get the uninterrupted run's numbers.
+
+A checkpoint is versioned JSON, written atomically: how many steps are done, the model's and
+the optimizer's ``state_dict()`` and the record of the steps so far::
+
+    {"format": "micrograd-checkpoint", "version": 1, "step": 7,
+     "model": {"0.weight": [[...], ...], "0.bias": [...], ...},
+     "optimizer": {"type": "Adam", "settings": {...}, "state": {"step": 7, ...}},
+     "history": [{"step": 0, "loss": ..., "accuracy": ..., "lr": ...}, ...]}
+
+To resume, build the model, the optimizer and the schedule as the run did, then::
+
+    checkpoint = load_checkpoint(path)
+    start = checkpoint.restore(model, optimizer)
+    history = checkpoint.history + fit(model, data, optimizer, steps=total, start_step=start,
+                                       schedule=schedule, rng=random.Random(seed), ...)
+
+A schedule keeps no state: its position is the step number, so ``start_step`` is all it
+needs. ``rng`` must start as the run's did (``fit`` skips the batches of the steps done).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .io import atomic_write_text
+from .nn import Module
+from .optim import Optimizer
+from .train import StepResult
+
+FORMAT = "micrograd-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read: not JSON, not a checkpoint, or inconsistent."""
+
+
+@dataclass
+class Checkpoint:
+    """A training run after ``step`` steps: the model's and optimizer's states and the steps' record."""
+
+    step: int
+    model: dict[str, Any]
+    optimizer: dict[str, Any]
+    history: list[StepResult]
+
+    def restore(self, model: Module, optimizer: Optimizer) -> int:
+        """Load the saved states into ``model`` and ``optimizer``; returns the step to resume at."""
+        model.load_state_dict(self.model)
+        optimizer.load_state_dict(self.optimizer)
+        return self.step
+
+
+def save_checkpoint(path: str | Path, model: Module, optimizer: Optimizer, history: list[StepResult]) -> None:
+    """Write the run after ``len(history)`` steps to ``path`` (atomically; call it between steps,
+    e.g. from ``fit``'s ``on_step``). ``history`` is every step's record from step 0 on."""
+    if [r.step for r in history] != list(range(len(history))):
+        raise ValueError("history must hold the record of every step from step 0 on, in order")
+    d = {
+        "format": FORMAT,
+        "version": VERSION,
+        "step": len(history),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "history": [asdict(r) for r in history],
+    }
+    atomic_write_text(path, json.dumps(d, allow_nan=False) + "\n")
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint written by ``save_checkpoint``, checking its format."""
+    path = Path(path)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(
+            f"{path}: not a checkpoint (not valid JSON: {e}); it may be truncated"
+        ) from None
+    if not (isinstance(d, dict) and d.get("format") == FORMAT):
+        raise CheckpointError(f"{path}: not a micrograd checkpoint")
+    if not isinstance(d.get("version"), int) or d["version"] > VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {d.get('version')!r}; this micrograd reads up to version "
+            f"{VERSION}: upgrade micrograd"
+        )
+    step, history = d.get("step"), d.get("history")
+    fields = set(StepResult.__dataclass_fields__)
+    ok = (
+        isinstance(step, int)
+        and isinstance(history, list)
+        and all(isinstance(r, dict) and set(r) == fields for r in history)
+        and [r["step"] for r in history] == list(range(step))
+    )
+    if not ok:
+        raise CheckpointError(f"{path}: the checkpoint's step and history disagree or are malformed")
+    if not (isinstance(d.get("model"), dict) and isinstance(d.get("optimizer"), dict)):
+        raise CheckpointError(f"{path}: the checkpoint lacks the model's or the optimizer's state")
+    return Checkpoint(step, d["model"], d["optimizer"], [StepResult(**r) for r in history])
