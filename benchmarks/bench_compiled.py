@@ -1,7 +1,8 @@
 """Benchmark: the compiled backend vs PyTorch, the eager engine and the original micrograd.
 
-One training step of the seeds' moons demo (forward, backward, SGD update, the
-accuracy read from the scores) measured side by side in one run:
+One training step of the moons demo of Karpathy's micrograd notebook (forward,
+backward, SGD update, the accuracy read from the scores) measured side by side
+in one run:
 
 * compiled: ``micrograd.compile(loss, model.parameters())`` once, then per step
   ``forward_array()``, ``values(scores)``, ``backward_array()`` and the update
@@ -17,10 +18,10 @@ accuracy read from the scores) measured side by side in one run:
   collector rescans it), so it is not timed inside this process full of torch
   and compiled graphs. The compile time compared with it is measured in that
   same process, in turns with it (an eager step, then compiling the graph that
-  step built), and the ratio is the median of the rounds' ratios (the module
-  ``micrograd.compile`` is imported before the first round: where Python may
+  step built), and the ratio is the median of the rounds' ratios (the package
+  ``micrograd.compiled`` is imported before the first round: where Python may
   not cache bytecode, PYTHONDONTWRITEBYTECODE=1, importing it compiles its
-  source, about 13 ms here, once per process);
+  source, once per process);
 * original: karpathy's micrograd 0.1.0 from PyPI, in a subprocess (its import
   name collides with ours); installed into a scratch directory if missing.
 
@@ -49,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import micrograd  # noqa: E402
-import micrograd.compile  # noqa: E402  (imported before any timed compile)
+import micrograd.compiled  # noqa: E402, F401  (imported before any timed compile)
 from micrograd.engine import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
@@ -65,7 +66,7 @@ def moons(n: int):
 
 
 def demo_loss(model, X, y):
-    """The seeds' loss: SVM hinge on the scores, mean over the batch, plus 1e-4 * sum(p^2)."""
+    """The demo's loss: SVM hinge on the scores, mean over the batch, plus 1e-4 * sum(p^2)."""
     inputs = [list(map(Value, row)) for row in X]
     scores = list(map(model, inputs))
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
@@ -107,7 +108,7 @@ def compiled_case(n: int, width: int, repeats: int) -> dict:
         prog.param_data -= (1.0 - 0.9 * (k[0] % 100) / 100) * prog.param_grad
         k[0] += 1
 
-    def value_step():  # the parameters in the Values, as the seeds' loop has them
+    def value_step():  # the parameters in the Values, as the notebook's loop has them
         prog.forward()
         np.mean(positive == (prog.values(scores) > 0))
         model.zero_grad()
@@ -139,7 +140,7 @@ sys.path.insert(0, sys.argv[1])
 import numpy as np
 from sklearn.datasets import make_moons
 import micrograd
-import micrograd.compile  # imported here, not inside the first timed compile
+import micrograd.compiled  # imported here, not inside the first timed compile
 from micrograd.engine import Value
 from micrograd.nn import MLP
 np.random.seed(1337); random.seed(1337)

@@ -1,13 +1,19 @@
 """Where compiling the moons demo's graph spends its time: each phase of ``micrograd.compile``.
 
 Builds the demo's graph (batch 100, MLP 2-16-16-1, hinge loss + 1e-4 L2) and
-compiles it phase by phase, a fresh graph each round, in this one process:
+compiles it phase by phase, a fresh graph each round, in this one process. The
+phases are those ``Program()`` runs (``micrograd.compiled.program.compile_steps``):
 
-* walk: ``_walk``, the depth-first walk numbering every node in the eager order;
-* edges: ``_edges``, every child's id as arrays (n-ary nodes from their tuples);
-* kinds: ``_kinds``, each node's primitive as a code;
-* build: ``Program._build``, flattening, terms, levels and groups;
-* plan: ``Program._plan``, index arrays, views, buffers and the gradient order.
+* walk: the depth-first walk numbering every node in the eager order;
+* edges: every child's id as arrays (n-ary nodes from their tuples);
+* kinds: each node's primitive as a code;
+* lower: flattening, terms, levels and groups;
+* plan: index arrays, views, buffers and the gradient order.
+
+Beside them, not in the total, the alternative to the compiled backend's own
+walk on the same graph: the engine's ``topological_order(root, leaves=False)``,
+alone and followed by the numbering pass that would make the same ``Walk``
+from it (the compiled walk is kept only while it is faster).
 
 Run:  python benchmarks/compile_phases.py [--repeats 25]
 Prints the median of each phase and of the total, and the median eager step
@@ -28,8 +34,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_compiled import demo_loss, moons  # noqa: E402  (the same graph as the benchmark's)
 
-from micrograd.compile import Program, _edges, _kinds, _no_gc, _walk  # noqa: E402
+from micrograd.compiled.program import compile_steps, paused_gc  # noqa: E402
+from micrograd.compiled.walk import Walk  # noqa: E402
+from micrograd.engine import topological_order  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
+
+PHASES = ["walk", "edges", "kinds", "lower", "plan"]
+ENGINE_WALK = "engine walk (topological_order, not in the total)"
+ENGINE_WALK_IDS = "engine walk + numbering (not in the total)"
+
+
+def walk_from_engine(root) -> Walk:
+    """The compiled ``walk``'s result made from ``topological_order`` and a numbering pass."""
+    order = topological_order(root, leaves=False)
+    ids = {node: i for i, node in enumerate(order)}
+    leaves: list = []
+    children: list = []
+    tables: list = [[]]
+    table_of = {id(()): 0}
+    pairs: list = []
+    get = ids.get
+
+    def ids_of(nodes) -> list[int]:
+        out = []
+        for c in nodes:
+            j = get(c)
+            if j is None:  # a leaf met for the first time
+                j = ids[c] = ~len(leaves)
+                leaves.append(c)
+            out.append(j)
+        return out
+
+    for i, node in enumerate(order):
+        if type(node._a) is tuple:
+            keys = []
+            for t in (node._a, node._b):
+                k = table_of.get(id(t))
+                if k is None:
+                    k = table_of[id(t)] = len(tables)
+                    tables.append(ids_of(t))
+                keys.append(k)
+            children.append([])
+            pairs += (i, *keys)
+        else:
+            children.append(ids_of(node._children))
+    return Walk(order, children, ids, leaves, tables, pairs)
 
 
 def main() -> None:
@@ -42,7 +91,7 @@ def main() -> None:
     model = MLP(2, [16, 16, 1])
     params = model.parameters()
 
-    names = ["walk", "edges", "kinds", "build", "plan", "total", "eager step"]
+    names = [*PHASES, "total", "eager step", ENGINE_WALK, ENGINE_WALK_IDS]
     times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.repeats):
         gc.collect()
@@ -54,24 +103,24 @@ def main() -> None:
             p.data -= 0.0 * p.grad
         times["eager step"].append(time.perf_counter() - t)
         gc.collect()
-        marks = [time.perf_counter()]
-        with _no_gc():  # as Program() does
-            order, children, ids, met, tables, pairs = _walk(total)
-            marks.append(time.perf_counter())
-            lens, child, tabled = _edges(children, tables, pairs)
-            marks.append(time.perf_counter())
-            kind = _kinds(order)
-            marks.append(time.perf_counter())
-            prog = Program.__new__(Program)
-            prog.root = total
-            prog._build(order, lens, child, tabled, ids, met, kind, list(params))
-            marks.append(time.perf_counter())
-            prog._plan()
-            marks.append(time.perf_counter())
-        for name, a, b in zip(names, marks, marks[1:], strict=False):
+        with paused_gc():  # as Program() does
+            marks = [time.perf_counter()]
+            done = []
+            for name, result in compile_steps(total, params):
+                marks.append(time.perf_counter())
+                done.append((name, result))
+            t = time.perf_counter()
+            topological_order(total, leaves=False)
+            times[ENGINE_WALK].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            alternative = walk_from_engine(total)
+            times[ENGINE_WALK_IDS].append(time.perf_counter() - t)
+        assert [name for name, _ in done] == PHASES, done
+        assert alternative.order == done[0][1].order and len(alternative.pairs) == len(done[0][1].pairs)
+        for name, a, b in zip(PHASES, marks[:-1], marks[1:], strict=True):
             times[name].append(b - a)
         times["total"].append(marks[-1] - marks[0])
-        del total, prog, order, children, ids, met, child
+        del total, done, result, alternative
     print(f"compiling the demo's graph, medians of {args.repeats} rounds:")
     print()
     print("| phase | time |")
@@ -81,6 +130,9 @@ def main() -> None:
     ratio = statistics.median(c / s for c, s in zip(times["total"], times["eager step"], strict=True))
     print()
     print(f"compile / eager step: {ratio:.2f}x (median of the rounds' ratios)")
+    for other in (ENGINE_WALK, ENGINE_WALK_IDS):
+        walks = statistics.median(c / e for c, e in zip(times["walk"], times[other], strict=True))
+        print(f"compiled walk / {other.split(' (')[0]}: {walks:.2f}x (median of the rounds' ratios)")
 
 
 if __name__ == "__main__":

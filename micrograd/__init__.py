@@ -8,10 +8,10 @@ from .optim import SGD, Adam, AdamW, CosineDecay, LinearDecay
 
 
 def compile(root: Value, params: list[Value] | None = None):  # numpy is imported on the first call
-    """Compile the static graph under ``root`` into a fast numpy program (see ``micrograd.compile``)."""
-    from .compile import compile as _compile  # the submodule, once imported, is callable too
+    """Compile the static graph under ``root`` into a fast numpy ``Program`` (see ``micrograd.compiled``)."""
+    from .compiled import Program
 
-    return _compile(root, params)
+    return Program(root, params)
 
 
 __all__ = [

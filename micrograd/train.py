@@ -150,7 +150,7 @@ class CompiledEngine:
                 f"{' and '.join(STATIC_LOSSES)} losses (the graph of {objective.loss!r} depends on "
                 "the values computed); use the eager engine"
             )
-        from .compile import compile as compile_graph  # numpy: imported only when this engine is used
+        from .compiled import Program as compile_graph  # numpy: imported only when this engine is used
 
         self.objective = objective
         self._compile = compile_graph

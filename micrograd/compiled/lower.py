@@ -1,0 +1,423 @@
+"""Lowering: the walked graph as vectorised groups, in named steps from ids to a buffer layout.
+
+Every node gets an integer id (interior nodes: their rank in the eager order;
+then the leaves; then PLAIN, the "no second operand" of a plain term), and the
+per-node and per-edge facts live in flat numpy arrays indexed by id or by edge.
+Python loops run only over the few nodes that remain after flattening. The steps,
+in the order ``lower`` runs them:
+
+1. ``number``: the leaves (the given params first) and the edges' final ids;
+2. ``operands``: each node's first and second operand and how often it is used;
+3. ``flatten``: chains of ``+``/``-`` (Python's ``sum``) join into n-ary sums,
+   with their single-use products fused in;
+4. ``chain_terms``: each flattened chain's terms, walked down from its head;
+5. ``terms``: every sum's and every op's operands, with the sort keys of their
+   gradient contributions (eager order), DOT nodes as sums of products;
+6. ``levels``: a node's level is one more than its deepest operand;
+7. ``layout``: groups of one level and kind, and their place in the buffer.
+
+Summed left to right, a flattened chain's partial sums are its links, so every
+rounding is the eager one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from ..engine import Value
+from .rules import KIND, KINDS, CompileError
+from .walk import Edges, Tables, Walk
+
+__all__ = ["Group", "Graph", "Operands", "Flat", "Chains", "Terms", "Layout", "Vanished", "Lowered"]
+__all__ += ["key", "number", "operands", "flatten", "chain_terms", "terms", "levels", "layout", "lower"]
+
+
+@dataclass
+class Group:
+    """One vectorised operation: the nodes of one level made by one primitive (or n-ary sums)."""
+
+    kind: str  # a primitive name, or "sum" for flattened +/- chains with fused products
+    level: int
+    ids: np.ndarray  # the output nodes' ids (their ranks in the eager order), latest first
+    rows: int = 1  # "sum": terms per head; the region holds the k rows of terms, then the heads
+    start: int = 0  # first index of the group's region in the value buffer
+
+    @property
+    def size(self) -> int:
+        """How many nodes the group computes (sum heads for "sum")."""
+        return self.ids.size
+
+    @property
+    def out(self) -> int:
+        """Index of the first output node."""
+        return self.start + (self.rows * self.size if self.kind == "sum" else 0)
+
+    @property
+    def end(self) -> int:
+        return self.out + self.size
+
+
+def key(rank, slot, width: int):
+    """Sort key of a gradient contribution: eager backward visits later nodes first, and a
+    node's children in order (``slot`` < ``width``, the most children any node has)."""
+    return -width * rank + slot
+
+
+class Graph(NamedTuple):
+    """The walked graph with final ids: edge e goes from ``child[e]`` into ``parent[e]`` at
+    position ``slot[e]``; ``starts[i]`` is node i's first edge."""
+
+    n: int  # interior nodes: ids 0..n-1; the leaves n..n+len(leaves)-1; PLAIN = n+len(leaves)
+    leaves: tuple
+    params: tuple  # the given params, the first leaves
+    leaf_id: np.ndarray  # the final id of the k-th leaf met
+    child: np.ndarray
+    parent: np.ndarray
+    slot: np.ndarray
+    starts: np.ndarray
+    lens: np.ndarray
+    width: int  # the most children a node has (at least 2)
+    kind: np.ndarray
+
+    @property
+    def plain(self) -> int:
+        return self.n + len(self.leaves)
+
+
+def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Graph:
+    """The leaves: the given params first (also those the root does not depend on: their grads
+    stay as they are), then the rest in order of first use (parents in order, children in
+    order); every leaf edge then holds its leaf's final id."""
+    n, lens, child = len(w.order), e.lens, e.child
+    for p in params:
+        if not isinstance(p, Value) or p._a is not None:
+            raise CompileError(f"params must be leaf Values (e.g. model.parameters()), got {p!r}")
+    leaves = list(dict.fromkeys(params))
+    given = set(leaves)
+    leaf_edge = child < 0
+    met_k = ~child[leaf_edge]  # the k of the k-th leaf met, edge after edge
+    new = np.fromiter(map(given.__contains__, w.leaves), bool, len(w.leaves))
+    np.logical_not(new, out=new)
+    new_k = met_k[new[met_k]]
+    met_at, first = np.unique(new_k, return_index=True)  # every leaf met is used
+    leaves += map(w.leaves.__getitem__, met_at[np.argsort(first)].tolist())
+    if not w.order:  # the root is a leaf
+        leaves = [root]
+        given &= {root}
+    final = dict(zip(leaves, range(n, n + len(leaves))))  # a leaf's id: after the interior nodes
+    leaf_id = np.fromiter(map(final.__getitem__, w.leaves), np.int64, len(w.leaves))
+    child[leaf_edge] = leaf_id[met_k]
+    starts = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=starts[1:])
+    parent = np.repeat(np.arange(n), lens)
+    slot = np.arange(child.size) - starts[parent]
+    width = max(2, int(lens.max(initial=2)))
+    return Graph(
+        n, tuple(leaves), tuple(leaves[: len(given)]), leaf_id, child, parent, slot, starts, lens, width, kind
+    )
+
+
+class Operands(NamedTuple):
+    """Per-node facts, padded to every id (leaves and PLAIN are none of these)."""
+
+    a_of: np.ndarray  # the first operand
+    b_of: np.ndarray  # the second operand, PLAIN where there is none
+    uses: np.ndarray  # how many edges lead out of the node (the root: 0)
+    binary_sum: np.ndarray  # + or -
+    n_ary: np.ndarray  # SUM
+    product: np.ndarray  # a product used once
+
+
+def operands(g: Graph) -> Operands:
+    """Each node's operands, uses and the kinds that flattening looks at."""
+    n, plain, child, starts, lens, kind = g.n, g.plain, g.child, g.starts, g.lens, g.kind
+
+    def per_id(values) -> np.ndarray:
+        out = np.zeros(plain + 1, values.dtype)
+        out[:n] = values
+        return out
+
+    a_of = per_id(child[starts[:-1]] if n else np.zeros(0, np.int64))
+    b_of = per_id(np.where(lens >= 2, child[np.minimum(starts[:-1] + 1, child.size - 1)], plain))
+    uses = np.bincount(child, minlength=plain + 1)  # the root is nobody's child: 0 uses
+    binary_sum = per_id((kind == KIND["add"]) | (kind == KIND["sub"]))
+    n_ary = per_id(kind == KIND["sum"])
+    product = per_id(kind == KIND["mul"]) & (uses == 1)
+    return Operands(a_of, b_of, uses, binary_sum, n_ary, product)
+
+
+class Flat(NamedTuple):
+    """Which nodes vanish into a sum, and the heads of the flattened chains."""
+
+    absorbed: np.ndarray  # a single-use +/- left child: a link of its parent's chain
+    fused: np.ndarray  # a single-use product among the terms of a sum
+    grouped: np.ndarray  # the nodes that keep a place of their own (per interior id)
+    chain_heads: list  # the tops of +/- chains longer than one node
+
+
+def flatten(g: Graph, op: Operands) -> Flat:
+    """A single-use +/- left child joins its parent's sum, and single-use products among the
+    terms of a sum are fused in."""
+    n, plain, child, parent = g.n, g.plain, g.child, g.parent
+    absorbed = np.zeros(plain + 1, bool)
+    link = op.a_of[np.flatnonzero(op.binary_sum)]
+    absorbed[link[op.binary_sum[link] & (op.uses[link] == 1)]] = True
+    fused = np.zeros(plain + 1, bool)
+    fused[child[op.product[child] & (op.binary_sum | op.n_ary)[parent]]] = True
+    grouped = ~(fused | absorbed)[:n]
+    head = op.binary_sum[:n] & grouped
+    plain_op = head & ~(absorbed | fused)[op.a_of[:n]] & ~fused[op.b_of[:n]]  # a + b stays binary
+    return Flat(absorbed, fused, grouped, np.flatnonzero(head & ~plain_op).tolist())
+
+
+class Chains(NamedTuple):
+    """The flattened chains' terms, one per entry of ``by`` (the chain node it comes from)."""
+
+    by: np.ndarray  # the bottom link twice (its a and its b), then each node's b
+    operand: np.ndarray  # the term's node: the chain node's a or b
+    fused: np.ndarray  # the term is a fused product
+    slot: np.ndarray  # the term's slot in its chain node: a (0) or b (1)
+    sign: np.ndarray  # -1.0 for a subtracted term
+    links: tuple  # (links, their heads, rows): a link is the partial sum of its head's first rows
+    products: tuple  # (fused products in chains, their heads, signs)
+
+
+def chain_terms(g: Graph, op: Operands, flat: Flat, term_start, rows) -> Chains:
+    """Each chain walked down by id from its head; sets ``term_start`` and ``rows`` of the heads
+    (their terms come after the edges' terms)."""
+    n, a_of, b_of, kind = g.n, op.a_of, op.b_of, g.kind
+    empty = np.zeros(0, np.int64)
+    if not flat.chain_heads:
+        return Chains(empty, empty, np.zeros(0, bool), empty, np.ones(0), (empty,) * 3, (empty,) * 3)
+    up = np.flatnonzero(op.binary_sum[:n] & flat.absorbed[a_of[:n]])  # nodes whose left child is a link
+    below = dict(zip(up.tolist(), a_of[up].tolist()))
+    by: list[int] = []
+    firsts = []  # where each chain starts in ``by``
+    for h in flat.chain_heads:
+        chain = [h]
+        while chain[-1] in below:
+            chain.append(below[chain[-1]])
+        chain.reverse()  # bottom link first; link j (0-based) is the partial sum in row j + 2
+        firsts.append(len(by))
+        by.append(chain[0])
+        by += chain
+    by_ = np.array(by)
+    heads = np.array(flat.chain_heads)
+    first = np.array(firsts)
+    count = np.diff(np.append(first, by_.size))
+    head_of = np.repeat(heads, count)
+    sl = np.ones(by_.size, np.int64)
+    sl[first] = 0
+    term_start[heads], rows[heads] = g.child.size + first, count
+    it = np.where(sl == 0, a_of[by_], b_of[by_])
+    sg = np.where((sl == 1) & (kind[by_] == KIND["sub"]), -1.0, 1.0)
+    row = np.arange(by_.size) - np.repeat(first, count)  # the term's row in its sum
+    link = (sl == 1) & (by_ != head_of)  # every chain node but the head is a link
+    f = flat.fused[it]  # a fused product: its operands, keyed by its own rank
+    return Chains(by_, it, f, sl, sg, (by_[link], head_of[link], row[link] + 1), (it[f], head_of[f], sg[f]))
+
+
+class Terms(NamedTuple):
+    """Every term: its operands ``a * b`` (b PLAIN for a plain term), sign and contribution keys."""
+
+    a: np.ndarray
+    b: np.ndarray
+    sign: np.ndarray
+    key_a: np.ndarray
+    key_b: np.ndarray
+
+
+def terms(
+    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows
+) -> tuple[Terms, np.ndarray]:
+    """One term per edge (a node's operands), then the chains'. An edge into an n-ary SUM from a
+    fused product is that product's operands; otherwise its child with PLAIN, or with a DOT's
+    input: DOT (b, w0.., x0..) is the sum of b, w0 * x0, w1 * x1, ... (sets the DOT nodes'
+    ``rows``). Also returns the edges into a SUM from fused products."""
+    child, parent, width, plain = g.child, g.parent, g.width, g.plain
+    a_of, b_of = op.a_of, op.b_of
+    e = child.size
+    size = e + ch.by.size
+    t = Terms(
+        np.empty(size, np.int64),
+        np.full(size, plain),
+        np.ones(size),
+        np.empty(size, np.int64),
+        np.zeros(size, np.int64),
+    )
+    t.a[:e] = child
+    np.multiply(parent, -width, out=t.key_a[:e])
+    t.key_a[:e] += g.slot
+    in_sum = np.flatnonzero(flat.fused[child] & op.n_ary[parent])
+    fused_child = child[in_sum]
+    t.a[in_sum], t.b[in_sum] = a_of[fused_child], b_of[fused_child]
+    t.key_a[in_sum], t.key_b[in_sum] = key(fused_child, 0, width), key(fused_child, 1, width)
+    if ch.by.size:
+        f, it = ch.fused, ch.operand
+        t.a[e:] = np.where(f, a_of[it], it)
+        t.b[e:][f] = b_of[it[f]]
+        t.sign[e:] = ch.sign
+        t.key_a[e:] = np.where(f, -width * it, ch.slot - width * ch.by)
+        t.key_b[e:][f] = 1 - width * it[f]
+    if dot.any():  # every DOT node is in the tables; each weight is paired with the input n edges on
+        node, kb, tlen = tables.node, tables.kb, tables.length
+        dn = node[dot[node]]
+        inputs = tlen[kb[dot[node]]]
+        after = np.repeat(inputs, inputs)  # how far each weight's input is
+        weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs) + np.arange(after.size)
+        t.b[weight] = child[weight + after]
+        t.key_b[weight] = t.key_a[weight] + after
+        rows[dn] = inputs + 1
+    return t, in_sum
+
+
+def levels(members, start, count, term_a, term_b, n: int, shared: Tables | None = None) -> np.ndarray:
+    """The level of each of ``members`` (interior ids in the eager order): one more than the
+    deepest operand (``term_a``/``term_b`` of its ``count`` terms from ``start``; ids >= n are
+    leaves, level 0).
+
+    Every member's level is recomputed from all operands at once, pass after pass,
+    until nothing changes: a pass settles one more level. A deep graph (a long
+    chain) would take one pass per level: after a few, the plain loop in the
+    eager order finishes instead.
+
+    ``shared``: members whose operands are the items of their two tables (DOT nodes;
+    items are walk ids, a leaf's negative). A pass finds each table's deepest item
+    once, however many nodes share the table.
+    """
+    out = np.zeros(members.size, np.int64)
+    tabled = shared is not None and shared.node.size > 0
+    if tabled:
+        snodes, ka, kb, items, tstart, tlen = shared
+        alone = ~np.isin(members, snodes, assume_unique=True)  # members: ascending, like snodes
+        members, start, count = members[alone], start[alone], count[alone]
+        items = np.where(items < 0, n, items)
+        full = tlen > 0
+        item_seg = tstart[full]
+    else:
+        alone = slice(None)
+    # the operands member after member, the interior ones only, plus each member's first
+    first = np.cumsum(count) - count
+    terms = np.repeat(start - first, count) + np.arange(int(count.sum()))
+    ops = np.stack((term_a[terms], term_b[terms]), axis=1).ravel()
+    keep = ops < n
+    keep[2 * first] = True  # every member keeps an operand (a leaf has level 0)
+    seg = (np.cumsum(keep) - 1)[2 * first]
+    ops = ops[keep]
+    level = np.zeros(max(n, 1) + 1, np.int64)
+    ops[ops >= n] = n  # every leaf and PLAIN: one slot, level 0
+    table_level = np.zeros(len(tlen), np.int64) if tabled else None
+    for _ in range(32):
+        new = 1 + np.maximum.reduceat(level[ops], seg) if members.size else members
+        changed = not np.array_equal(new, level[members])
+        level[members] = new
+        if table_level is not None:
+            table_level[full] = np.maximum.reduceat(level[items], item_seg)
+            new_shared = 1 + np.maximum(table_level[ka], table_level[kb])
+            changed |= not np.array_equal(new_shared, level[snodes])
+            level[snodes] = new_shared
+        if not changed:
+            break
+    else:  # deep: one member at a time, operands first
+        lv = level.tolist()
+        ops_list, bounds = ops.tolist(), [*seg.tolist(), ops.size]
+        todo = [(i, ops_list[bounds[j] : bounds[j + 1]]) for j, i in enumerate(members.tolist())]
+        if table_level is not None:
+            ends = (tstart + tlen).tolist()
+            lists = [items[a:b].tolist() for a, b in zip(tstart.tolist(), ends, strict=True)]
+            pairs = zip(snodes.tolist(), ka.tolist(), kb.tolist(), strict=True)
+            todo += [(i, lists[a] + lists[b]) for i, a, b in pairs]
+            todo.sort()
+        for i, operands in todo:
+            lv[i] = 1 + max(map(lv.__getitem__, operands))
+        level = np.array(lv, np.int64)
+    out[alone] = level[members]
+    if table_level is not None:
+        out[~alone] = level[snodes]
+    return out
+
+
+class Layout(NamedTuple):
+    """The groups, and where every node's value is in the buffer: the leaves, then each group's
+    region in level order, then a constant 1.0 (at ``one``, PLAIN's position)."""
+
+    groups: list
+    top: int  # the highest level
+    pos_of: np.ndarray  # id -> position in the value buffer
+    one: int
+    size: int  # the buffer's length
+
+
+def layout(g: Graph, members, member_rows, kinds, member_levels) -> Layout:
+    """One group per (level, kind, rows), nodes latest first (their gradient contributions then
+    fall in eager order)."""
+    plain, nl = g.plain, len(g.leaves)
+    by = np.lexsort((-members, member_rows, kinds, member_levels))
+    members, member_rows, kinds, member_levels = members[by], member_rows[by], kinds[by], member_levels[by]
+    cuts = np.flatnonzero(np.diff(member_levels) | np.diff(kinds) | np.diff(member_rows)) + 1
+    bounds = [0, *cuts.tolist(), members.size] if members.size else []
+    groups = []
+    pos_of = np.zeros(plain + 1, np.int64)
+    pos_of[g.n : plain] = np.arange(nl)
+    pos = nl
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        ix = members[lo:hi]
+        group = Group(KINDS[kinds[lo]], int(member_levels[lo]), ix, int(member_rows[lo]), pos)
+        pos_of[ix] = np.arange(group.out, group.end)
+        pos = group.end
+        groups.append(group)
+    pos_of[plain] = pos
+    return Layout(groups, max((gr.level for gr in groups), default=0), pos_of, pos, pos + 1)
+
+
+class Vanished(NamedTuple):
+    """The nodes that have no place in the buffer, each as (nodes, their sums' heads, ...)."""
+
+    links: tuple  # chain links, heads, rows: a link is the partial sum of its head's first rows
+    chain_products: tuple  # products fused into chains, heads, signs
+    sum_products: tuple  # products fused into a SUM, heads
+
+
+class Lowered(NamedTuple):
+    """Everything planning and the program need from lowering."""
+
+    graph: Graph
+    order: list  # the interior nodes in the eager order
+    ids: dict  # node -> walk id
+    operands: Operands
+    term_start: np.ndarray  # each node's first term
+    terms: Terms
+    layout: Layout
+    where: np.ndarray  # by walk id (a leaf's ~k read from the end): buffer position, -1 if vanished
+    outside: dict  # given params outside the graph (and a root that is a leaf) -> position
+    vanished: Vanished
+
+
+def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Lowered:
+    """The steps above, in order."""
+    g = number(root, w, e, kind, params)
+    n = g.n
+    op = operands(g)
+    flat = flatten(g, op)
+    term_start, rows = g.starts[:-1].copy(), g.lens.copy()  # each node's terms (operands)
+    ch = chain_terms(g, op, flat, term_start, rows)
+    dot = kind == KIND["dot"]
+    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows)
+    sum_kind = op.n_ary[:n] | dot
+    sum_kind[flat.chain_heads] = True
+    kind[sum_kind] = KIND["sum"]
+    members = np.flatnonzero(flat.grouped)
+    shared = None  # DOT nodes: their operands are their tuples' items, levelled by table
+    if e.tables is not None:
+        is_dot = dot[e.tables.node]
+        shared = Tables(*(x[is_dot] for x in e.tables[:3]), *e.tables[3:])
+    member_levels = levels(members, term_start[members], rows[members], t.a, t.b, n, shared)
+    member_rows = np.where(sum_kind[members], rows[members], 1)
+    lay = layout(g, members, member_rows, kind[members], member_levels)
+    where = np.concatenate((np.where(flat.grouped, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
+    outside = {leaf: i for i, leaf in enumerate(g.leaves) if leaf not in w.ids}
+    vanished = Vanished(ch.links, ch.products, (g.child[in_sum], g.parent[in_sum]))
+    return Lowered(g, w.order, w.ids, op, term_start, t, lay, where, outside, vanished)

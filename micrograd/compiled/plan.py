@@ -1,0 +1,301 @@
+"""Planning: every group as a forward and a backward step, and the gradients' sums in eager order.
+
+Each step is a closure over precomputed index arrays and strided views into
+three buffers: the values, the gradients, and ``c``, which holds every gradient
+contribution (one per term and operand) until each node's are added up, in the
+order the eager ``backward()`` adds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from ..primitives import PRIMITIVES
+from .lower import Group, Lowered, key
+from .rules import RULES, add_rows
+from .views import Reads
+
+__all__ = ["Buffers", "Plan", "plan", "plan_op", "plan_sum", "reduction", "owner_then_key", "replay"]
+
+
+class Buffers:
+    """The values and gradients (one slot per placed node, then the constant 1.0) and ``c``, the
+    contributions (allocated once planning knows their number)."""
+
+    __slots__ = ("val", "grad", "c")
+
+    def __init__(self, size: int, one: int) -> None:
+        self.val = np.zeros(size)
+        self.val[one] = 1.0
+        self.grad = np.zeros(size)
+        self.c = np.zeros(0)
+
+    def block(self, start: int, n: int, shape: tuple) -> Callable:
+        """A block of ``c``, reshaped, read when the step runs (``c`` exists only after planning)."""
+        return lambda: self.c[start : start + n].reshape(shape)
+
+    def __repr__(self) -> str:
+        return f"Buffers(values={self.val.size}, contributions={self.c.size})"
+
+
+class Plan(NamedTuple):
+    """The steps: forward in level order; per level, its backward steps and the reductions of its
+    grads (``gather[0]``: the params'); ``leaf_rest``: the other leaves' grads."""
+
+    buffers: Buffers
+    fwd: list
+    bwd: dict
+    gather: dict
+    leaf_rest: list
+
+
+def replay(order: list, leaves: tuple) -> None:
+    """Evaluate eagerly, in topological order, so the first refused input raises its exception.
+
+    (Where several nodes fail, this is the first in the order ``backward()`` uses;
+    rebuilding the graph eagerly would report the first one built.)
+    """
+    vals = {leaf: leaf.data for leaf in leaves}
+    for node in order:  # children before parents, as the graph was built
+        vals[node] = node._prim.forward(*[vals[child] for child in node._children])
+
+
+def owner_then_key(owner, k) -> np.ndarray:
+    """The permutation sorting by owner, then by key (as ``np.lexsort((k, owner))``), through one
+    sort of a combined integer where it fits in 63 bits (faster than the two-key sort)."""
+    if owner.size == 0:
+        return np.zeros(0, np.int64)
+    k0, span = k.min(), int(k.max() - k.min()) + 1
+    if (int(owner.max()) + 1) * span >= 2**62:
+        return np.lexsort((k, owner))
+    return np.argsort(owner * span + (k - k0), kind="stable")
+
+
+def plan(low: Lowered) -> Plan:
+    """Precompute every index array, view and buffer that the passes use."""
+    g, lay = low.graph, low.layout
+    buf = Buffers(lay.size, lay.one)
+    nl, npar = len(g.leaves), len(g.params)
+    # gradient contributions, each to a slot of c: (owners, eager keys, first slot);
+    # c[0:nl] holds the leaves' incoming .grad, added first
+    contributions: list[tuple] = [(np.arange(nl), np.full(nl, key(g.n + 1, 0, g.width)), 0)]
+    nc = nl
+    fwd: list[Callable] = []
+    bwd: dict[int, list[Callable]] = {}
+    for group in sorted(lay.groups, key=lambda gr: -gr.level):  # c laid out in backward order
+        if group.kind == "sum":
+            f, b, nc = plan_sum(low, buf, group, nc, contributions)
+        else:
+            f, b, nc = plan_op(low, buf, group, nc, contributions)
+        fwd.append(f)
+        bwd.setdefault(group.level, []).append(b)
+    fwd.reverse()
+    buf.c = np.zeros(nc)
+
+    # which contributions add into which node, in eager order: all of them sorted by owner,
+    # then by key, once. The blocks of c follow one another, so a contribution's slot is its
+    # position in the concatenation. Buffer positions run params, other leaves, then level
+    # after level, so each level's owners are one stretch of the sorted owners.
+    owner = np.concatenate([o for o, _, _ in contributions])
+    keys = np.concatenate([k for _, k, _ in contributions])
+    slot = owner_then_key(owner, keys)
+    owner, keys = owner[slot], keys[slot]
+    bounds = {0: (0, nl)}
+    for group in lay.groups:
+        lo, hi = bounds.get(group.level, (group.start, group.end))
+        bounds[group.level] = (min(lo, group.start), max(hi, group.end))
+
+    def owned_by(lo: int, hi: int) -> list[Callable]:
+        """The steps adding the contributions to positions lo..hi-1."""
+        a, b = np.searchsorted(owner, [lo, hi]).tolist()
+        return reduction(buf, owner[a:b], keys[a:b], slot[a:b], lo, hi)
+
+    gather = {0: owned_by(0, npar)}
+    for lv in range(1, lay.top):
+        gather[lv] = owned_by(*bounds[lv])
+    # the other leaves' grads (which the array path skips); the constant 1.0's are dropped
+    return Plan(buf, fwd, bwd, gather, owned_by(npar, nl))
+
+
+def plan_op(low: Lowered, buf: Buffers, g: Group, nc: int, contributions: list):
+    """One primitive on m nodes: z = f(a[, b]); contributions da * g and db * g."""
+    val, grad, pos_of, rule = buf.val, buf.grad, low.layout.pos_of, RULES[g.kind]
+    m = g.size
+    ixs = [pos_of[low.operands.a_of[g.ids]]]
+    if PRIMITIVES[g.kind].arity == 2:
+        ixs.append(pos_of[low.operands.b_of[g.ids]])
+    reads = Reads([(val, ix) for ix in ixs])
+    shape, arity = reads.shape, len(ixs)
+    z = val[g.start : g.end].reshape(shape)
+    gz = grad[g.start : g.end].reshape(shape)
+    extra = ()
+    if g.kind == "pow_const":  # exponents: one number, or one per node
+        ks = np.array([float(low.order[i]._prim.const) for i in g.ids.tolist()])
+        extra = (float(ks[0]),) if np.all(ks == ks[0]) else (ks.reshape(shape),)
+    order, leaves = low.order, low.graph.leaves
+    blocks = []
+    for slot, ix in enumerate(ixs):
+        contributions.append((ix, key(g.ids, slot, low.graph.width), nc))
+        blocks.append(buf.block(nc, m, shape))
+        nc += m
+
+    def forward() -> None:
+        inputs = [reads.get(i) for i in range(arity)]
+        rule.forward(z, *inputs, *extra)
+        if rule.refuse is not None:
+            if rule.refuse(z, *inputs, *extra).any():
+                replay(order, leaves)
+
+    def backward() -> None:
+        inputs = [reads.get(i) for i in range(arity)]
+        local = rule.derivative(z, *inputs, *extra)
+        for d, block in zip(local if arity == 2 else (local,), blocks, strict=True):
+            np.multiply(d, gz, out=block())
+
+    return forward, backward, nc
+
+
+def _runs(flags: list) -> list[tuple[int, int]]:
+    """The runs r0:r1 of equal flags."""
+    out, r0 = [], 0
+    while r0 < len(flags):
+        r1 = r0 + 1
+        while r1 < len(flags) and flags[r1] == flags[r0]:
+            r1 += 1
+        out.append((r0, r1))
+        r0 = r1
+    return out
+
+
+def plan_sum(low: Lowered, buf: Buffers, g: Group, nc: int, contributions: list):
+    """n-ary sums of m heads with k terms each (products fused in), accumulated row by row."""
+    val, grad, pos_of, one, k, m = buf.val, buf.grad, low.layout.pos_of, low.layout.one, g.rows, g.size
+    # (k, m) tables: term j of head i in column i (a plain term's b is PLAIN: the constant 1.0)
+    at = low.term_start[g.ids][None, :] + np.arange(k)[:, None]
+    t = low.terms
+    a_ix, b_ix, sign = pos_of[t.a[at]], pos_of[t.b[at]], t.sign[at]
+    key_a, key_b = t.key_a[at], t.key_b[at]
+    heads = np.arange(g.out, g.end)
+    product = (b_ix != one).any(axis=1).tolist()
+    region = val[g.start : g.out].reshape(k, m)
+    sums = val[g.out : g.end]
+    runs = []  # rows r0:r1 of one kind (plain terms, or products a * b)
+    for r0, r1 in _runs(product):
+        # every row reads the heads' grads: the pattern (m, 1) then (rows, 0)
+        head_pattern = [(m, 1)] * (m > 1) + [(r1 - r0, 0)] * (r1 - r0 > 1)
+        sources = [(val, a_ix[r0:r1]), (grad, np.broadcast_to(heads, (r1 - r0, m)), head_pattern)]
+        if product[r0]:
+            sources.append((val, b_ix[r0:r1]))
+        reads = Reads(sources)
+        n = (r1 - r0) * m
+        sg = sign[r0:r1].reshape(reads.shape) if (sign[r0:r1] < 0).any() else None
+        contributions.append((a_ix[r0:r1].ravel(), key_a[r0:r1].ravel(), nc))
+        blocks = [buf.block(nc, n, reads.shape)]
+        nc += n
+        if product[r0]:
+            contributions.append((b_ix[r0:r1].ravel(), key_b[r0:r1].ravel(), nc))
+            blocks.append(buf.block(nc, n, reads.shape))
+            nc += n
+        runs.append((region[r0:r1].reshape(reads.shape), bool(product[r0]), reads, sg, blocks))
+
+    def forward() -> None:
+        for block, prod, reads, sg, _ in runs:
+            if prod:
+                np.multiply(reads.get(0), reads.get(2), out=block)
+            else:
+                np.copyto(block, reads.get(0))
+            if sg is not None:
+                block *= sg  # a subtracted term: x - y == x + (-y), exactly
+        add_rows(sums, region)  # left to right, as the eager chain
+
+    def backward() -> None:
+        for _, prod, reads, sg, blocks in runs:
+            gs = reads.get(1) if sg is None else reads.get(1) * sg  # +-1.0 * g, exactly
+            if prod:  # the fused product's grad is gs; a gets b * gs, b gets a * gs
+                np.multiply(reads.get(2), gs, out=blocks[0]())
+                np.multiply(reads.get(0), gs, out=blocks[1]())
+            else:
+                np.copyto(blocks[0](), gs)
+
+    return forward, backward, nc
+
+
+def reduction(buf: Buffers, o, k, s, lo: int, hi: int) -> list[Callable]:
+    """Steps setting grad[lo:hi] to the sum of the contributions c[s] owned by each node o, in
+    eager order (given owner by owner, each in ascending key k): nodes with the same number
+    of contributions are added row by row (sequential, exact); the rest by one ordered
+    bincount."""
+    grad, c = buf.grad, buf.c
+    if hi <= lo:
+        return []
+    counts = np.bincount(o - lo, minlength=hi - lo)
+    first = np.concatenate(([0], np.cumsum(counts)))
+    members = np.bincount(counts)  # how many nodes have 0, 1, 2, ... contributions
+    sizes = np.flatnonzero(members[1:]) + 1
+    classes = sizes[np.argsort(-members[sizes], kind="stable")][:6].tolist()  # the biggest
+    rest = counts > 0  # a few big classes row by row, the rest by bincount
+    for n in classes:
+        rest &= counts != n
+    steps = []
+    if rest.any() or not classes:
+        sel = np.repeat(rest, counts)
+        ro, rs = o[sel], s[sel]
+        same = ro[1:] == ro[:-1]
+        in_order = bool(np.all(rs[1:][same] > rs[:-1][same]))
+        perm = np.argsort(rs if in_order else k[sel], kind="stable")  # bincount adds in array order
+        ro, src = ro[perm] - lo, rs[perm]
+        if src.size and np.array_equal(src, np.arange(src[0], src[0] + src.size)):
+            src = slice(int(src[0]), int(src[0]) + src.size)  # contiguous: no gather
+
+        def bincount() -> None:
+            grad[lo:hi] = np.bincount(ro, weights=c[src], minlength=hi - lo)
+
+        steps.append(bincount)
+    for n in classes:  # after the bincount, which writes the whole range
+        targets = np.flatnonzero(counts == n)
+        src2d = (first[targets][None, :] + np.arange(n)[:, None]).ravel()
+        src2d = s[src2d].reshape(n, targets.size)
+        steps.append(_rows(buf, src2d, lo + targets))
+    return steps
+
+
+def _rows(buf: Buffers, src2d, pos) -> Callable:
+    """A step adding the rows of c[src2d] (contributions x nodes) into grad[pos], row after row."""
+    grad, c = buf.grad, buf.c
+    per, t = src2d.shape
+    if np.array_equal(pos, np.arange(pos[0], pos[0] + pos.size)):
+        pos = slice(int(pos[0]), int(pos[0]) + pos.size)
+    reads = Reads([(c, src2d)])
+    rows = np.empty(src2d.shape)
+    view = reads.view(0)
+    if view is None:  # a gather
+        ix = src2d.copy()
+
+        def fill() -> None:
+            np.take(c, ix, out=rows)
+    else:
+        shaped = rows.reshape(reads.shape)
+
+        def fill() -> None:
+            np.copyto(shaped, view)
+
+    if t == 1:  # one node: a sequential running sum (add.reduce of a column could go pairwise)
+
+        def add() -> None:
+            fill()
+            grad[pos] = np.add.accumulate(rows[:, 0])[-1]
+    elif per == 1:
+
+        def add() -> None:
+            fill()
+            grad[pos] = rows[0]
+    else:  # np.add.reduce over the outer axis of a C-contiguous array adds row after row
+
+        def add() -> None:
+            fill()
+            grad[pos] = np.add.reduce(rows, axis=0)
+
+    return add

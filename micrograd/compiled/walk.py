@@ -1,0 +1,197 @@
+"""Flattening: the graph under a root as integer ids and arrays, in the eager engine's order.
+
+``walk(root)`` is the depth-first walk of ``engine.topological_order(root,
+leaves=False)`` (children in order, each node after all of its children) that
+also numbers every node and lists its children's ids as it goes: looking each
+child up while it is at hand saves a second pass over the graph's objects.
+That is why the compiled backend keeps a walk of its own: on the demo's graph
+it takes about as long as ``topological_order`` alone, and clearly less than
+``topological_order`` followed by the numbering pass that would make the same
+``Walk`` (``benchmarks/compile_phases.py`` times the three side by side; the
+figures are in benchmarks/README.md). ``tests/test_compile.py`` checks that
+both walks give the same order.
+
+The shared-tuple contract. An n-ary node (SUM, DOT) keeps its children as two
+tuples (``_a``, ``_b``), which nodes share: a ``Neuron`` passes one tuple
+object of weights to every DOT node it builds, and a layer one tuple of inputs
+to its neurons. The walk lists each tuple's ids once, keyed by ``id(tuple)``,
+and an n-ary node refers to its two tuples' tables. So equal tuples that are
+different objects are correct but slower (listed again), and a tuple must not
+be mutated or rebuilt between nodes that share it: ``nn.Neuron`` keeps one
+tuple for its parameters for this reason.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from operator import attrgetter
+from typing import NamedTuple
+
+import numpy as np
+
+from ..engine import Value
+from ..primitives import PRIMITIVES
+from .rules import KIND, CompileError
+
+__all__ = ["Walk", "Tables", "Edges", "walk", "edges", "kinds"]
+
+
+class Walk(NamedTuple):
+    """What ``walk`` found. An interior node's id is its rank in ``order``; a leaf's is ``~k``
+    for the k-th leaf met (``leaves[k]``)."""
+
+    order: list  # the interior nodes, each after its children
+    children: list  # each interior node's children's ids (an n-ary node's: empty, see pairs)
+    ids: dict  # node -> id
+    leaves: list  # the leaves, as met
+    tables: list  # the ids of each tuple of children met, once per tuple object
+    pairs: list  # flat: an n-ary node's id and its two tables, node after node
+
+
+class Tables(NamedTuple):
+    """The n-ary nodes' tuples as arrays: node ``node[j]`` has the tables ``ka[j]`` and ``kb[j]``;
+    table t's ids are ``items[start[t] : start[t] + length[t]]``."""
+
+    node: np.ndarray
+    ka: np.ndarray
+    kb: np.ndarray
+    items: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+
+
+class Edges(NamedTuple):
+    """Every node's number of children, all the children's ids node after node, and the tables
+    (None where the graph has no n-ary node)."""
+
+    lens: np.ndarray
+    child: np.ndarray
+    tables: Tables | None
+
+
+def walk(root: Value) -> Walk:
+    """The interior nodes under ``root`` in the eager engine's order, each child's id, the leaves."""
+    w = Walk([], [], {}, [], [[]], [])
+    order, children, ids, leaves, tables, pairs = w
+    table_of: dict[int, int] = {id(()): 0}  # id(tuple) -> its table
+    if root._a is None:
+        return w
+    get, table = ids.get, table_of.get
+    none: list[int] = []
+    stack = [(root, iter(root._children), [])]
+    while stack:
+        node, rest, done = stack[-1]
+        for child in rest:
+            i = get(child)
+            if i is None:  # new (a child met before is done: the graph has no cycles)
+                a, b = child._a, child._b
+                if a is None:
+                    i = ids[child] = ~len(leaves)
+                    leaves.append(child)
+                elif type(a) is not tuple and (ia := get(a)) is not None and (b is None or b in ids):
+                    # its children are numbered already: it is done at once (what pushing it
+                    # would come to; most products w * x take this path)
+                    i = ids[child] = len(order)
+                    order.append(child)
+                    children.append([ia] if b is None else [ia, ids[b]])
+                elif (
+                    type(a) is tuple and (ka := table(id(a))) is not None and (kb := table(id(b))) is not None
+                ):
+                    i = ids[child] = len(order)  # the same, for an n-ary node whose tuples are known
+                    order.append(child)
+                    children.append(none)
+                    pairs += (i, ka, kb)
+                elif (
+                    type(a) is not tuple
+                    and type(aa := a._a) is tuple
+                    and (b is None or b in ids)
+                    and a not in ids
+                    and None is not (ka := table(id(aa)))
+                    and None is not (kb := table(id(a._b)))
+                ):  # its one new child is an n-ary node whose tuples are known (an activation
+                    # over a neuron's DOT): that node, then this one
+                    ia = ids[a] = len(order)
+                    order.append(a)
+                    children.append(none)
+                    pairs += (ia, ka, kb)
+                    i = ids[child] = len(order)
+                    order.append(child)
+                    children.append([ia] if b is None else [ia, ids[b]])
+                else:
+                    stack.append((child, iter(child._children), []))
+                    break  # back to this node's next child when that one is done
+            done.append(i)
+        else:  # every child is done
+            stack.pop()
+            i = ids[node] = len(order)
+            order.append(node)
+            if type(node._a) is tuple:
+                children.append(none)
+                pairs += (i, *_tables_of(node, done, tables, table_of))
+            else:
+                children.append(done)
+            if stack:
+                stack[-1][2].append(i)
+    return w
+
+
+def _tables_of(node: Value, done: list[int], tables: list, table_of: dict) -> tuple[int, int]:
+    """The tables of an n-ary node's two tuples, listing a tuple met for the first time."""
+    keys = []
+    a = node._a
+    for t, t_ids in ((a, done[: len(a)]), (node._b, done[len(a) :])):
+        k = table_of.get(id(t))
+        if k is None:
+            k = table_of[id(t)] = len(tables)
+            tables.append(t_ids)
+        keys.append(k)
+    return keys[0], keys[1]
+
+
+def edges(w: Walk) -> Edges:
+    """Every node's number of children, and all the children's ids, node after node.
+
+    The n-ary nodes' children are copied from their tuples' tables by one gather.
+    """
+    children, tables, pairs = w.children, w.tables, w.pairs
+    n = len(children)
+    lens = np.fromiter(map(len, children), np.int64, n)
+    plain = np.fromiter(chain.from_iterable(children), np.int64, int(lens.sum()))
+    if not pairs:
+        return Edges(lens, plain, None)
+    node, ka, kb = np.array(pairs, np.int64).reshape(-1, 3).T
+    tlen = np.fromiter(map(len, tables), np.int64, len(tables))
+    tstart = np.cumsum(tlen) - tlen
+    flat = np.fromiter(chain.from_iterable(tables), np.int64, int(tlen.sum()))
+    lens[node] = tlen[ka] + tlen[kb]
+    # the tuples' runs, a then b for each n-ary node (in id order, as the edges are)
+    run_len = np.stack((tlen[ka], tlen[kb]), axis=1).ravel()
+    run_from = np.stack((tstart[ka], tstart[kb]), axis=1).ravel()
+    total = int(run_len.sum())
+    source = np.repeat(run_from - (np.cumsum(run_len) - run_len), run_len) + np.arange(total)
+    child = np.empty(int(lens.sum()), np.int64)
+    nary = np.zeros(n, bool)
+    nary[node] = True
+    nary_edge = np.repeat(nary, lens)
+    child[nary_edge] = flat[source]
+    child[~nary_edge] = plain
+    return Edges(lens, child, Tables(node, ka, kb, flat, tstart, tlen))
+
+
+_prim_name = attrgetter("_prim.name")
+
+
+def kinds(order: list[Value]) -> np.ndarray:
+    """The kind code of every node's primitive, or CompileError for the first that has none."""
+    try:
+        return np.fromiter(map(KIND.__getitem__, map(_prim_name, order)), np.int64, len(order))
+    except (AttributeError, KeyError):  # a node without a primitive, or with one outside the table
+        for node in order:
+            prim = node._prim
+            if prim is None or prim.name not in KIND:
+                name = "none" if prim is None else f"{prim.name!r} (symbol {prim.symbol!r})"
+                raise CompileError(
+                    f"cannot compile a node with op {name}: only the primitives "
+                    f"{', '.join(PRIMITIVES)} compile; build the graph from Value operations"
+                ) from None
+        raise
