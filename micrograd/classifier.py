@@ -26,7 +26,7 @@ class Classifier(Module):
     """An MLP plus its class names, feature (and target) names and input standardisation.
 
     ``classifier(row)`` standardises a raw row and returns the network's output;
-    ``predict(rows)`` returns class names. This is what ``micrograd.io`` saves and loads.
+    ``predict(rows)`` returns class names. This is what ``micrograd.modelfile`` saves and loads.
     """
 
     def __init__(

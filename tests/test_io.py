@@ -6,10 +6,9 @@ import random
 
 import pytest
 
-from micrograd import io as mio
 from micrograd.classifier import Classifier
 from micrograd.data import Standardizer
-from micrograd.io import ModelFileError, load_model, save_model
+from micrograd.modelfile import ModelFileError, load_model, save_model
 from micrograd.nn import MLP
 
 
@@ -71,7 +70,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_litter(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(mio.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="No space left"):
         save_model(MLP(2, [1], rng=random.Random(0)), path)
     monkeypatch.undo()
