@@ -40,6 +40,11 @@ def model_to_dict(model: Classifier | MLP) -> dict[str, Any]:
     """The JSON-ready description of a model (a bare MLP is saved with classes "0", "1", ...)."""
     clf = model if isinstance(model, Classifier) else _bare_classifier(model)
     mlp = clf.mlp
+    if [len(layer.neurons) for layer in mlp.layers] != mlp.nouts:
+        raise ValueError(
+            f"the MLP's layers no longer match the nouts {mlp.nouts} it was built with; "
+            "build a new MLP with the sizes wanted instead of changing its layers"
+        )
     weights = []
     for layer in mlp.layers:
         neurons = []
@@ -55,9 +60,9 @@ def model_to_dict(model: Classifier | MLP) -> dict[str, Any]:
         "version": VERSION,
         "architecture": {
             "type": "MLP",
-            "nin": clf.nin,
-            "nouts": [len(layer.neurons) for layer in mlp.layers],
-            "activation": mlp.layers[0].neurons[0].activation if len(mlp.layers) > 1 else "relu",
+            "nin": mlp.nin,
+            "nouts": list(mlp.nouts),
+            "activation": mlp.activation,
         },
         "classes": clf.classes,
         "feature_names": clf.feature_names,
@@ -69,8 +74,7 @@ def model_to_dict(model: Classifier | MLP) -> dict[str, Any]:
 
 
 def _bare_classifier(mlp: MLP) -> Classifier:
-    n_out = len(mlp.layers[-1].neurons)
-    return Classifier(mlp, [str(i) for i in range(max(n_out, 2))])
+    return Classifier(mlp, [str(i) for i in range(max(mlp.nouts[-1], 2))])
 
 
 def save_model(model: Classifier | MLP, path: str | Path) -> None:
