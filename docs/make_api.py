@@ -40,8 +40,9 @@ MODULES = [
     ("io", "the model-file names under their 0.2.0 module name (re-exported)"),
     ("train", "the training loop and its engines"),
     ("plot", "loss curves and decision boundaries as PNG"),
-    ("viz", "`draw_dot` and `draw_html`"),
-    ("viz_html", "the step-through HTML page"),
+    ("viz", "the pictures: `draw_dot` and `draw_html`, and the map of their modules"),
+    ("viz.dot", "`draw_dot`: the Graphviz picture"),
+    ("viz.page", "`draw_html`: the step-through HTML page"),
     ("compile", "the compiled numpy backend"),
     ("cli", "the `micrograd` command"),
     ("graph_cli", "`micrograd graph`"),
@@ -219,7 +220,7 @@ def generate() -> str:
         "",
         "- [micrograd](#micrograd): the names `import micrograd` gives",
     ]
-    lines += [f"- [micrograd.{n}](#micrograd{n}): {s}" for n, s in MODULES]
+    lines += [f"- [micrograd.{n}](#micrograd{n.replace('.', '')}): {s}" for n, s in MODULES]
     lines += ["", "## micrograd", "", _doc(micrograd), ""]
     lines += [
         "`from micrograd import ...` gives these names (`__all__`), each documented in its module below:",
