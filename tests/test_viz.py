@@ -74,7 +74,7 @@ def test_trace_and_draw_dot_reject_non_values():
         draw_dot([Value(1.0)])
 
 
-def test_source_matches_seed_records_without_dot():
+def test_source_matches_the_lecture_records_without_dot():
     o = seed_neuron()
     o.backward()
     src = draw_dot(o).source
@@ -96,7 +96,7 @@ def test_svg_of_seed_neuron_shows_every_value_with_data_and_grad():
     assert set(records) == set(expected)
     for label, (data, grad) in expected.items():
         assert records[label] == [f"data {data:.4f}", f"grad {grad:.4f}"], label
-    # the seeds' printed numbers, as a second, human-checked reference
+    # the numbers printed in the lecture and notebook, as a second, human-checked reference
     assert records["o"][0] == "data 0.7071"
     assert records["n"][1] == "grad 0.5000"
     assert records["x1"][1] == "grad -1.5000"

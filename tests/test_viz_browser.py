@@ -138,7 +138,7 @@ def test_keyboard_steps_through_backprop_and_shows_the_engines_gradients(browser
         page.close()
 
 
-def test_chain_rule_text_as_in_the_seed(browser, tmp_path):
+def test_chain_rule_text_as_in_the_lecture(browser, tmp_path):
     page = Page(browser, draw_html(seed_L(), tmp_path / "L.html"))
     try:
         formulas = []
