@@ -35,13 +35,16 @@ MODULES = [
     ("optim", "optimizers and learning-rate schedules"),
     ("data", "datasets, CSV files, splits, mini-batches, standardisation"),
     ("classifier", "a model with its class names and standardisation"),
-    ("io", "versioned JSON model files, written atomically"),
+    ("atomic", "atomic file writes"),
+    ("modelfile", "versioned JSON model files, written atomically"),
+    ("io", "the model-file names under their 0.2.0 module name (re-exported)"),
     ("train", "the training loop and its engines"),
     ("checkpoint", "training checkpoints: a stopped run resumes exactly"),
     ("pytorch", "to and from PyTorch: `to_torch`, `from_torch`, torch files"),
     ("plot", "loss curves and decision boundaries as PNG"),
-    ("viz", "`draw_dot` and `draw_html`"),
-    ("viz_html", "the step-through HTML page"),
+    ("viz", "the pictures: `draw_dot` and `draw_html`, and the map of their modules"),
+    ("viz.dot", "`draw_dot`: the Graphviz picture"),
+    ("viz.page", "`draw_html`: the step-through HTML page"),
     ("compiled", "the compiled numpy backend"),
     ("cli", "the `micrograd` command"),
     ("graph_cli", "`micrograd graph`"),
@@ -219,7 +222,7 @@ def generate() -> str:
         "",
         "- [micrograd](#micrograd): the names `import micrograd` gives",
     ]
-    lines += [f"- [micrograd.{n}](#micrograd{n}): {s}" for n, s in MODULES]
+    lines += [f"- [micrograd.{n}](#micrograd{n.replace('.', '')}): {s}" for n, s in MODULES]
     lines += ["", "## micrograd", "", _doc(micrograd), ""]
     lines += [
         "`from micrograd import ...` gives these names (`__all__`), each documented in its module below:",

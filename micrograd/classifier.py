@@ -26,7 +26,7 @@ class Classifier(Module):
     """An MLP plus its class names, feature (and target) names and input standardisation.
 
     ``classifier(row)`` standardises a raw row and returns the network's output;
-    ``predict(rows)`` returns class names. This is what ``micrograd.io`` saves and loads.
+    ``predict(rows)`` returns class names. This is what ``micrograd.modelfile`` saves and loads.
     """
 
     def __init__(
@@ -38,14 +38,14 @@ class Classifier(Module):
         loss: str | None = None,
         target: str | None = None,
     ) -> None:
-        n_out = len(mlp.layers[-1].neurons)
+        n_out = mlp.nouts[-1]
         if len(classes) < 2:
             raise ValueError(f"a classifier needs at least two classes, got {list(classes)!r}")
         if not (n_out == len(classes) or (n_out == 1 and len(classes) == 2)):
             raise ValueError(f"an MLP with {n_out} outputs cannot score {len(classes)} classes")
         self.mlp = mlp
         self.classes = [str(c) for c in classes]
-        self.nin = len(mlp.layers[0].neurons[0].w)
+        self.nin = mlp.nin
         self.feature_names = list(feature_names) if feature_names else [f"x{j}" for j in range(self.nin)]
         if len(self.feature_names) != self.nin:
             raise ValueError(f"{len(self.feature_names)} feature names for an MLP with {self.nin} inputs")

@@ -177,7 +177,14 @@ class Neuron(Module):
         return [("weight", self.w), ("bias", self.b)]
 
     def _parameters_tuple(self) -> tuple[Value, ...]:
-        """(b, w0, w1, ...), made once and shared by every node this neuron builds."""
+        """(b, w0, w1, ...), made once and shared by every node this neuron builds.
+
+        A contract with the compiled backend: it lists a DOT node's children once
+        per tuple object (keyed by ``id``), so this must return the same tuple for
+        as long as ``b`` and ``w`` hold the same Values (and ``Layer`` hands one
+        inputs tuple to all its neurons). A new tuple per call would stay correct
+        but make ``compile`` list the same weights again for every sample.
+        """
         cached = self._bias_and_weights
         fresh = (
             len(cached) == len(self.w) + 1
@@ -217,13 +224,17 @@ class Layer(Module):
 
 
 class MLP(Module):
-    """Layers of sizes ``nouts`` on ``nin`` inputs: hidden layers nonlinear, the last one linear."""
+    """Layers of sizes ``nouts`` on ``nin`` inputs: hidden layers nonlinear, the last one linear.
+
+    ``nin``, ``nouts`` and ``activation`` stay on the model as given (a model file saves them).
+    """
 
     def __init__(
         self, nin: int, nouts: Sequence[int], activation: str = "relu", rng: random.Random | None = None
     ) -> None:
         if not nouts:
             raise ValueError("an MLP needs at least one layer: give nouts such as [16, 16, 1]")
+        self.nin, self.nouts, self.activation = nin, list(nouts), activation  # the architecture, as given
         sz = [nin] + list(nouts)
         self.layers = [
             Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1, activation=activation, rng=rng)

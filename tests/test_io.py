@@ -6,11 +6,10 @@ import random
 
 import pytest
 
-from micrograd import io as mio
 from micrograd.classifier import Classifier
 from micrograd.data import Standardizer
-from micrograd.io import ModelFileError, load_model, save_model
-from micrograd.nn import MLP
+from micrograd.modelfile import ModelFileError, load_model, save_model
+from micrograd.nn import MLP, Layer
 
 
 def trained_looking_classifier():
@@ -71,7 +70,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_litter(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(mio.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(OSError, match="No space left"):
         save_model(MLP(2, [1], rng=random.Random(0)), path)
     monkeypatch.undo()
@@ -126,3 +125,21 @@ def test_binary_garbage_is_a_model_file_error(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
     with pytest.raises(ModelFileError, match="not a micrograd model file"):
         load_model(path)
+
+
+def test_the_architecture_saved_is_the_one_the_mlp_was_built_with(tmp_path):
+    # a one-layer MLP never applies its activation; the file still records the argument given
+    mlp = MLP(2, [1], activation="tanh", rng=random.Random(0))
+    save_model(mlp, tmp_path / "m.json")
+    d = json.loads((tmp_path / "m.json").read_text())
+    assert d["architecture"] == {"type": "MLP", "nin": 2, "nouts": [1], "activation": "tanh"}
+    back = load_model(tmp_path / "m.json").mlp
+    assert (back.nin, back.nouts, back.activation) == (2, [1], "tanh") and repr(back) == repr(mlp)
+
+
+def test_an_mlp_whose_layers_were_changed_is_refused(tmp_path):
+    mlp = MLP(2, [3, 1], rng=random.Random(0))
+    mlp.layers.append(Layer(1, 2, rng=random.Random(1)))  # no longer the MLP(2, [3, 1]) it was built as
+    with pytest.raises(ValueError, match=r"no longer match the nouts \[3, 1\]"):
+        save_model(mlp, tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []

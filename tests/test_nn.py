@@ -132,3 +132,28 @@ def test_rng_reproduces_without_touching_the_global_generator():
 def test_bad_shapes_and_options_raise_value_errors(make, words):
     with pytest.raises(ValueError, match=words):
         make()
+
+
+def test_mlp_keeps_its_constructor_arguments():
+    nouts = [4, 4, 1]
+    mlp = MLP(3, nouts, activation="tanh", rng=random.Random(0))
+    nouts.append(9)  # the model keeps a copy of its own
+    assert (mlp.nin, mlp.nouts, mlp.activation) == (3, [4, 4, 1], "tanh")
+    assert [len(layer.neurons) for layer in mlp.layers] == [4, 4, 1]
+    assert all(len(n.w) == 3 for n in mlp.layers[0].neurons)
+    assert [n.activation for layer in mlp.layers for n in layer.neurons] == ["tanh"] * 8 + ["linear"]
+
+
+def test_a_neuron_gives_every_node_it_builds_the_same_parameter_tuple():
+    """The contract the compiled backend relies on (stated at Neuron._parameters_tuple): one tuple
+    object of (b, w0, w1, ...) per neuron, and one inputs tuple per layer call, shared by its nodes."""
+    layer = Layer(2, 3, activation="linear", rng=random.Random(0))
+    first, second = layer([1.0, 2.0]), layer([3.0, 4.0])
+    for n, a, b in zip(layer.neurons, first, second):
+        assert a._a is b._a and a._a == (n.b, *n.w)
+    assert first[0]._b is first[1]._b is first[2]._b
+    old = first[0]._a
+    layer.neurons[0].w[1] = Value(5.0)  # a replaced weight gets a new tuple, with the new weight in it
+    again = layer([1.0, 2.0])[0]
+    assert again._a is not old and again._a[2] is layer.neurons[0].w[1]
+    assert again.data == layer.neurons[0].b.data + layer.neurons[0].w[0].data * 1.0 + 5.0 * 2.0

@@ -1,4 +1,4 @@
-"""draw_dot and trace: the seeds' pictures, checked against PyTorch (float64) and the seeds' numbers."""
+"""draw_dot and trace: the pictures of Karpathy's micrograd lecture, checked against PyTorch (float64)."""
 
 import shutil
 import subprocess
@@ -67,12 +67,14 @@ def test_trace_is_iterative():
     assert len(edges) == 2 * sys.getrecursionlimit() * 3
 
 
-def test_trace_rejects_non_values():
-    with pytest.raises(TypeError, match="needs a Value"):
+def test_trace_and_draw_dot_reject_non_values():
+    with pytest.raises(TypeError, match=r"trace\(\) needs a Value, got float"):
         trace(1.0)
+    with pytest.raises(TypeError, match=r"draw_dot\(\) needs a Value, got list"):
+        draw_dot([Value(1.0)])
 
 
-def test_source_matches_seed_records_without_dot():
+def test_source_matches_the_lecture_records_without_dot():
     o = seed_neuron()
     o.backward()
     src = draw_dot(o).source
@@ -94,7 +96,7 @@ def test_svg_of_seed_neuron_shows_every_value_with_data_and_grad():
     assert set(records) == set(expected)
     for label, (data, grad) in expected.items():
         assert records[label] == [f"data {data:.4f}", f"grad {grad:.4f}"], label
-    # the seeds' printed numbers, as a second, human-checked reference
+    # the numbers printed in the lecture and notebook, as a second, human-checked reference
     assert records["o"][0] == "data 0.7071"
     assert records["n"][1] == "grad 0.5000"
     assert records["x1"][1] == "grad -1.5000"
@@ -160,14 +162,26 @@ def test_missing_dot_in_a_fresh_process(tmp_path):
     assert "apt-get install graphviz" in last and "brew install graphviz" in last
 
 
+def fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter (so nothing imported here counts)."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
 def test_import_micrograd_does_not_import_graphviz():
     code = (
         "import sys, micrograd\nassert 'graphviz' not in sys.modules, 'eager'\n"
         "micrograd.draw_dot\nassert 'graphviz' not in sys.modules, 'on attribute'\n"
         "from micrograd import draw_dot, draw_html\nprint('ok')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.stdout.strip() == "ok", proc.stderr
+    assert fresh_python(code) == "ok"
+
+
+def test_import_micrograd_viz_loads_only_the_pictures():
+    others = ("graphviz", "micrograd.classifier", "micrograd.data", "micrograd.modelfile")
+    code = f"import sys, micrograd.viz\nprint([m for m in {others!r} if m in sys.modules])\n"
+    assert fresh_python(code) == "[]"
 
 
 def test_big_graphs_get_capped_layout_settings():

@@ -10,8 +10,9 @@ import random
 import pytest
 from conftest import seed_L, seed_neuron
 
+from micrograd.engine import topological_order
 from micrograd.nn import MLP
-from micrograd.viz import draw_html, trace
+from micrograd.viz import draw_html
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
@@ -70,8 +71,8 @@ class Page:
 
 
 def engine_grads(root) -> list[float]:
-    """The engine's gradients, in the page's node order (trace order), on a fresh backward."""
-    nodes, _ = trace(root)
+    """The engine's gradients, in the page's node order (topological order), on a fresh backward."""
+    nodes = topological_order(root)
     for n in nodes:
         n.grad = 0
     root.backward()
@@ -90,7 +91,7 @@ def engine_grads(root) -> list[float]:
 def test_keyboard_steps_through_backprop_and_shows_the_engines_gradients(browser, tmp_path, make):
     root = make()
     path = draw_html(root, tmp_path / "graph.html")
-    nodes, _ = trace(root)
+    nodes = topological_order(root)
     expected = engine_grads(root)
     interior = sum(1 for n in nodes if n._a is not None)
     page = Page(browser, path)
@@ -137,7 +138,7 @@ def test_keyboard_steps_through_backprop_and_shows_the_engines_gradients(browser
         page.close()
 
 
-def test_chain_rule_text_as_in_the_seed(browser, tmp_path):
+def test_chain_rule_text_as_in_the_lecture(browser, tmp_path):
     page = Page(browser, draw_html(seed_L(), tmp_path / "L.html"))
     try:
         formulas = []

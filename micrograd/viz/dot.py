@@ -1,27 +1,25 @@
-"""Pictures of the expression graph: ``draw_dot`` (Graphviz) and ``draw_html`` (a step-through page).
+"""``draw_dot``: the graph as a Graphviz picture, and what both pictures share about Graphviz.
 
-``draw_dot(root)`` is the seeds' ``draw()``: one record per value showing
-``label | data | grad``, a small node per operation, edges in child order. It
-returns a ``graphviz.Digraph``, so a notebook shows it inline and ``.render()``
-/ ``.pipe()`` give SVG or PNG. The Python package ``graphviz`` is imported
-only when ``draw_dot`` is called; rendering needs the Graphviz program ``dot``,
-and when that is missing the error says how to install it (``.source`` works
-without it).
+``draw_dot(root)`` draws what the ``draw_dot`` of Karpathy's micrograd notebook
+and lecture draws: one record per value showing ``label | data | grad``, a small
+node per operation, edges in child order. It returns a ``graphviz.Digraph``, so
+a notebook shows it inline and ``.render()`` / ``.pipe()`` give SVG or PNG. The
+Python package ``graphviz`` is imported only when ``draw_dot`` is called;
+rendering needs the Graphviz program ``dot``, and when that is missing the error
+says how to install it (``.source`` works without it).
 """
 
 from __future__ import annotations
 
 import functools
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .engine import Value
+from ..engine import Value, topological_order
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     import graphviz
 
-__all__ = ["trace", "draw_dot", "draw_html", "GraphvizNotFoundError"]
+__all__ = ["draw_dot", "GraphvizNotFoundError", "large_graph_attrs"]
 
 RANKDIRS = ("LR", "TB")  # left to right, top to bottom
 INSTALL_HINT = (
@@ -30,34 +28,10 @@ INSTALL_HINT = (
 )
 
 
-def trace(root: Value) -> tuple[list[Value], list[tuple[Value, Value]]]:
-    """Every value under ``root`` and the edges between them.
-
-    Returns ``(nodes, edges)``. ``nodes`` holds each value once, children
-    before the values made from them, ``root`` last. ``edges`` holds
-    ``(child, parent)`` pairs, one per input slot in child order (so ``a * a``
-    gives two). Lists, not the seeds' sets, so the order is reproducible.
-    Iterative, so graphs deeper than the recursion limit work.
-    """
-    if not isinstance(root, Value):
-        raise TypeError(f"trace() needs a Value, got {type(root).__name__}")
-    nodes: list[Value] = []
-    visited = {root}
-    stack = [(root, 0)]  # (node, index of the next child to visit)
-    while stack:
-        node, i = stack[-1]
-        children = node._children
-        if i < len(children):
-            stack[-1] = (node, i + 1)
-            child = children[i]
-            if child not in visited:
-                visited.add(child)
-                stack.append((child, 0))
-        else:  # all children placed: the node follows them
-            stack.pop()
-            nodes.append(node)
-    edges = [(child, node) for node in nodes for child in node._children]
-    return nodes, edges
+def check_rankdir(rankdir: str) -> None:
+    """Raise a ValueError naming the choices unless ``rankdir`` is one of ``RANKDIRS``."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be 'LR' (left to right) or 'TB' (top to bottom), got {rankdir!r}")
 
 
 def _record_text(text: str) -> str:
@@ -74,12 +48,13 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.
     ``'png'``, ...); ``rankdir`` is ``'LR'`` (left to right) or ``'TB'`` (top
     to bottom). Gradients are shown as they are: call ``backward()`` first.
     """
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be 'LR' (left to right) or 'TB' (top to bottom), got {rankdir!r}")
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
+    check_rankdir(rankdir)
     gv = _import_graphviz()
     if not isinstance(format, str) or format.lower() not in gv.FORMATS:
         raise ValueError(f"unknown output format {format!r}; use 'svg' or 'png' (or another Graphviz format)")
-    nodes, _ = trace(root)
+    nodes = topological_order(root)
     index = {node: i for i, node in enumerate(nodes)}
     drawn = len(nodes) + sum(1 for n in nodes if n._a is not None)  # a record per value, a node per op
     dot = _digraph_class()(format=format, graph_attr={"rankdir": rankdir, **large_graph_attrs(drawn)})
@@ -95,34 +70,16 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.
     return dot
 
 
-def draw_html(
-    root: Value,
-    path: str | os.PathLike,
-    *,
-    rankdir: str = "LR",
-    title: str | None = None,
-    layout: str = "auto",
-) -> Path:
-    """Write one self-contained HTML page that steps through ``root``'s forward and backward pass.
-
-    Arrow keys, buttons or a slider step through the forward pass node by node,
-    then the backward pass, each gradient appearing with its chain-rule product
-    in words. Needs no Graphviz (``layout='auto'`` uses ``dot`` when installed);
-    see ``micrograd.viz_html.draw_html`` for the details.
-    """
-    from .viz_html import draw_html as write_page
-
-    return write_page(root, path, rankdir=rankdir, title=title, layout=layout)
-
-
 def large_graph_attrs(count: int) -> dict[str, str]:
     """Graphviz settings that keep ``dot`` quick on a graph of ``count`` drawn nodes.
 
     Small graphs get dot's defaults. Beyond 1500 nodes the long edges of a
     loss graph (a parameter feeds every sample and the L2 sum) make dot's
-    positioning pass and spline routing take minutes, so those are capped:
-    about 60 network-simplex iterations for the positions, a shorter
-    crossing minimisation, straight edges. The ranking is left exact.
+    positioning pass and spline routing slow, so those are capped: about 60
+    network-simplex iterations for the positions, a shorter crossing
+    minimisation, straight edges. The ranking is left exact.
+    (``benchmarks/bench_viz.py`` times it; the figures are in
+    ``benchmarks/README.md``.)
     """
     if count <= 1500:
         return {}
@@ -137,7 +94,8 @@ class GraphvizNotFoundError(RuntimeError):
     """
 
 
-def _missing_dot_message(program: str = "dot") -> str:
+def missing_dot_message(program: str = "dot") -> str:
+    """Why a graph cannot be rendered without the Graphviz program ``program``, and how to install it."""
     return (
         f"cannot render the graph: the Graphviz program {program!r} was not found on PATH; "
         f"{INSTALL_HINT}. The graph's DOT text is still available as `.source`."
@@ -174,7 +132,7 @@ def _digraph_class() -> type:
             except gv.ExecutableNotFound as exc:
                 if isinstance(exc, GraphvizNotFoundError):
                     raise
-                raise DotNotFound(_missing_dot_message(self.engine)) from None
+                raise DotNotFound(missing_dot_message(self.engine)) from None
 
         return call
 
@@ -185,8 +143,7 @@ def _digraph_class() -> type:
         pipe = explained(gv.Digraph.pipe)
         view = explained(gv.Digraph.view)
 
-    Digraph.__module__ = __name__
+    Digraph.__module__ = DotNotFound.__module__ = __package__  # as imported: micrograd.viz
     Digraph.__qualname__ = "Digraph"
-    DotNotFound.__module__ = __name__
     DotNotFound.__name__ = DotNotFound.__qualname__ = "GraphvizNotFoundError"  # as tracebacks name it
     return Digraph
