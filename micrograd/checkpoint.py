@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .io import atomic_write_text
+from .atomic import atomic_write_text
 from .nn import Module
 from .optim import Optimizer
 from .train import StepResult

@@ -17,9 +17,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+from .atomic import atomic_write_bytes
 from .classifier import Classifier
 from .data import Standardizer
-from .io import atomic_write_bytes, load_model, save_model
+from .modelfile import load_model, save_model
 from .nn import MLP
 from .optim import SGD, Adam, Optimizer
 
