@@ -34,7 +34,14 @@ IMAGES = DOCS / "images"
 # document -> the pictures its own code blocks write into its scratch directory (same names here)
 DOC_PICTURES = {
     "../README.md": ["readme_neuron.svg"],
-    "tutorial.md": ["graph_L.svg", "graph_L_grads.svg", "neuron.svg", "tiny_mlp.svg"],
+    "tutorial.md": [
+        "graph_L.svg",
+        "graph_L_grads.svg",
+        "neuron.svg",
+        "tiny_mlp.svg",
+        "tiny_mlp_unfused.svg",
+        "moons_loss.png",
+    ],
     "visualisation.md": ["expression_lr.svg", "expression_tb.svg"],
 }
 

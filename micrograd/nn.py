@@ -139,10 +139,18 @@ class Neuron(Module):
 
     Weights come from ``rng.uniform(-1, 1)`` (the global ``random`` module unless
     an ``rng`` such as ``random.Random(1337)`` is given), the bias starts at 0.
+    ``w . x + b`` is one node; ``fused=False`` builds it node by node instead,
+    ``b + w0*x0``, then ``+ w1*x1``, ... (a ``*`` and a ``+`` per weight), as the
+    original micrograd does: the lecture's picture, with the same numbers.
     """
 
     def __init__(
-        self, nin: int, nonlin: bool = True, activation: str = "relu", rng: random.Random | None = None
+        self,
+        nin: int,
+        nonlin: bool = True,
+        activation: str = "relu",
+        rng: random.Random | None = None,
+        fused: bool = True,
     ) -> None:
         if not isinstance(nin, int) or nin < 1:
             raise ValueError(f"a neuron needs at least one input, got nin={nin!r}")
@@ -153,6 +161,7 @@ class Neuron(Module):
         self.b = Value(0)
         self.nonlin = nonlin
         self.activation = activation if nonlin else "linear"
+        self.fused = fused
         self._bias_and_weights: tuple[Value, ...] = ()
 
     def __call__(self, x: Sequence[Input] | Input) -> Value:
@@ -162,7 +171,12 @@ class Neuron(Module):
         if len(inputs) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(inputs)}")
         # b + w0*x0 + w1*x1 + ..., added left to right like the original's sum(), in one node
-        act = dot(self._parameters_tuple(), inputs)
+        if self.fused:
+            act = dot(self._parameters_tuple(), inputs)
+        else:  # the original's sum(products, b): the same additions, one node each
+            act = self.b
+            for wi, xi in zip(self.w, inputs):
+                act = act + wi * xi
         if self.activation == "relu":
             return act.relu()
         if self.activation == "linear":
@@ -200,7 +214,10 @@ class Neuron(Module):
 
 
 class Layer(Module):
-    """``nout`` neurons on the same inputs; returns a list, or a bare Value when ``nout == 1``."""
+    """``nout`` neurons on the same inputs; returns a list, or a bare Value when ``nout == 1``.
+
+    Keyword arguments go to each ``Neuron`` (``nonlin``, ``activation``, ``rng``, ``fused``).
+    """
 
     def __init__(self, nin: int, nout: int, **kwargs) -> None:
         if not isinstance(nout, int) or nout < 1:
@@ -227,17 +244,23 @@ class MLP(Module):
     """Layers of sizes ``nouts`` on ``nin`` inputs: hidden layers nonlinear, the last one linear.
 
     ``nin``, ``nouts`` and ``activation`` stay on the model as given (a model file saves them).
+    ``fused=False`` builds each neuron's ``w . x + b`` node by node, as ``Neuron`` explains.
     """
 
     def __init__(
-        self, nin: int, nouts: Sequence[int], activation: str = "relu", rng: random.Random | None = None
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        rng: random.Random | None = None,
+        fused: bool = True,
     ) -> None:
         if not nouts:
             raise ValueError("an MLP needs at least one layer: give nouts such as [16, 16, 1]")
         self.nin, self.nouts, self.activation = nin, list(nouts), activation  # the architecture, as given
         sz = [nin] + list(nouts)
         self.layers = [
-            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1, activation=activation, rng=rng)
+            Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1, activation=activation, rng=rng, fused=fused)
             for i in range(len(nouts))
         ]
 

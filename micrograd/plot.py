@@ -1,9 +1,11 @@
-"""Pictures of a training run, saved as PNG: the loss and accuracy curves, and the decision boundary.
+"""Pictures of a training run: the loss and accuracy curves, and the decision boundary.
 
-matplotlib (and numpy) are imported only when a picture is drawn. Figures are made
-with ``matplotlib.figure.Figure`` and rendered by Agg, never through pyplot, so
-nothing opens a window, needs a display, or changes matplotlib's global backend.
-Each file is written atomically.
+Each function returns the matplotlib ``Figure``, so that in a notebook it shows
+inline as a cell's last expression, and also saves it as a PNG when given a
+``path`` (written atomically). matplotlib (and numpy) are imported only when a
+picture is drawn. Figures are made with ``matplotlib.figure.Figure`` and
+rendered by Agg, never through pyplot, so nothing opens a window, needs a
+display, or changes matplotlib's global backend.
 """
 
 from __future__ import annotations
@@ -11,8 +13,12 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .atomic import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _figure_class():
@@ -23,16 +29,26 @@ def _figure_class():
     return Figure
 
 
-def _save(fig, path: str | Path) -> None:
+def _save(fig: Figure, path: str | Path | None) -> Figure:
+    """Write ``fig`` as a PNG at ``path`` (if one is given) and return it."""
+    if path is None:
+        return fig
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     atomic_write_bytes(path, buf.getvalue())
+    return fig
 
 
 def plot_history(
-    steps: Sequence[int], losses: Sequence[float], accuracies: Sequence[float], path: str | Path
-) -> None:
-    """Loss (log scale) and accuracy against the step, side by side, saved as a PNG at ``path``."""
+    steps: Sequence[int],
+    losses: Sequence[float],
+    accuracies: Sequence[float],
+    path: str | Path | None = None,
+) -> Figure:
+    """Loss (log scale) and accuracy against the step, side by side; saved as a PNG at ``path`` if given.
+
+    ``accuracies`` are fractions (0 to 1), drawn as percentages.
+    """
     Figure = _figure_class()
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
@@ -44,22 +60,22 @@ def plot_history(
     ax_acc.plot(steps, [100 * a for a in accuracies], color="tab:green")
     ax_acc.set(title="training accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(0, 102))
     ax_acc.grid(True, alpha=0.3)
-    _save(fig, path)
+    return _save(fig, path)
 
 
 def plot_decision_boundary(
     classifier,
     X: Sequence[Sequence[float]],
     y: Sequence[int],
-    path: str | Path,
+    path: str | Path | None = None,
     resolution: int = 50,
     title: str | None = None,
-) -> None:
+) -> Figure:
     """The classes a 2-feature ``classifier`` assigns over the plane, with the data points on top.
 
     ``X`` holds raw rows (the classifier standardises them itself), ``y`` their class
     indices. The plane spans the data with a margin of 1, as in the moons demo of Karpathy's micrograd, on
-    a ``resolution`` x ``resolution`` grid.
+    a ``resolution`` x ``resolution`` grid. Saved as a PNG at ``path`` if given.
     """
     Figure = _figure_class()
     import numpy as np
@@ -90,4 +106,4 @@ def plot_decision_boundary(
     ax.set_ylabel(classifier.feature_names[1])
     ax.set_title(title or "decision boundary")
     ax.legend(title="class", loc="best", fontsize="small")
-    _save(fig, path)
+    return _save(fig, path)

@@ -230,8 +230,8 @@ def run_command(command: Command, workdir: Path, bin_dir: Path, where: str) -> s
         timeout=300,
         stdin=subprocess.DEVNULL,
     )
-    actual = _normalise(done.stdout)
-    expected = _normalise("\n".join(command.expected))
+    actual = normalise(done.stdout)
+    expected = normalise("\n".join(command.expected))
     if done.returncode != 0:
         return (
             f"{where}:{command.line}: `{command.command}` exited with status {done.returncode}\n"
@@ -245,7 +245,7 @@ def run_command(command: Command, workdir: Path, bin_dir: Path, where: str) -> s
     return None
 
 
-def _normalise(text: str) -> list[str]:
+def normalise(text: str) -> list[str]:
     return [line.rstrip() for line in text.rstrip("\n").splitlines()] if text.strip() else []
 
 
@@ -318,7 +318,7 @@ def run_markdown(path: Path, workdir: Path) -> int:
                     + tb
                 ) from exc
             ran += 1
-            actual = _normalise(stdout.getvalue())
+            actual = normalise(stdout.getvalue())
             if cell.output is None:
                 if actual:
                     mismatches.append(
@@ -326,7 +326,7 @@ def run_markdown(path: Path, workdir: Path) -> int:
                         "follows it to show what; it printed:\n" + "\n".join(actual)
                     )
                 continue
-            expected = _normalise(cell.output.text)
+            expected = normalise(cell.output.text)
             if actual != expected:
                 diff = "\n".join(
                     difflib.unified_diff(

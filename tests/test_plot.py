@@ -55,3 +55,39 @@ def test_history_plot_draws_both_curves(tmp_path):
     w = img.shape[1]
     assert blue[:, : w // 2].sum() > 100 and blue[:, w // 2 :].sum() == 0  # the loss curve, on the left
     assert green[:, w // 2 :].sum() > 100 and green[:, : w // 2].sum() == 0  # accuracy, on the right
+
+
+def _pixels(fig):
+    """The figure rendered as a PNG, read back as an RGBA array."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    buf.seek(0)
+    return imread(buf)
+
+
+def test_plots_return_their_figure_and_write_a_file_only_when_given_a_path(tmp_path, monkeypatch):
+    """A notebook shows the returned Figure inline; the file, when asked for, is that same picture."""
+    from matplotlib.figure import Figure
+
+    monkeypatch.chdir(tmp_path)
+    steps = list(range(10))
+    history = (steps, [1.0 / (k + 1) for k in steps], [k / 10 for k in steps])
+    clf = Classifier(MLP(2, [1], rng=random.Random(0)), ["left", "right"], ["a", "b"])
+    data = ([[-1.0, -1.0], [1.0, 1.0]], [0, 1])
+
+    inline = [plot_history(*history), plot_decision_boundary(clf, *data, resolution=20)]
+    assert all(type(fig) is Figure for fig in inline)
+    assert list(tmp_path.iterdir()) == []  # no path, no file
+
+    saved = [
+        plot_history(*history, tmp_path / "loss.png"),
+        plot_decision_boundary(clf, *data, tmp_path / "db.png", resolution=20),
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db.png", "loss.png"]
+    for fig, saved_fig, name in zip(inline, saved, ["loss.png", "db.png"]):
+        assert type(saved_fig) is Figure
+        from_file = imread(tmp_path / name)
+        assert from_file.shape == _pixels(fig).shape and (from_file == _pixels(fig)).all()
+        assert (from_file == _pixels(saved_fig)).all()
