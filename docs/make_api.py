@@ -42,7 +42,10 @@ MODULES = [
     ("viz_html", "the step-through HTML page"),
     ("compile", "the compiled numpy backend"),
     ("cli", "the `micrograd` command"),
-    ("graph_cli", "`micrograd graph`"),
+    ("cli.options", "`micrograd train`'s options, each default written once"),
+    ("cli.train", "`micrograd train`"),
+    ("cli.expression", "the expressions `micrograd graph` draws"),
+    ("cli.graph", "`micrograd graph`"),
 ]
 
 
@@ -217,7 +220,7 @@ def generate() -> str:
         "",
         "- [micrograd](#micrograd): the names `import micrograd` gives",
     ]
-    lines += [f"- [micrograd.{n}](#micrograd{n}): {s}" for n, s in MODULES]
+    lines += [f"- [micrograd.{n}](#micrograd{n.replace('.', '')}): {s}" for n, s in MODULES]
     lines += ["", "## micrograd", "", _doc(micrograd), ""]
     lines += [
         "`from micrograd import ...` gives these names (`__all__`), each documented in its module below:",
