@@ -463,7 +463,18 @@ def test_errors_from_a_real_process_have_no_traceback(tmp_path):
     assert result.stderr.count("\n") == 1 and "--batch-size: expected a whole number >= 1" in result.stderr
 
 
-# --- the defaults ---------------------------------------------
+# --- the version, the defaults ---------------------------------------------
+
+
+def test_version_is_the_packages(capsys):
+    import micrograd
+
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"micrograd-plus {micrograd.__version__}\n"
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout == f"micrograd-plus {micrograd.__version__}\n"
 
 
 def _help_defaults(help_text: str) -> dict[str, str]:

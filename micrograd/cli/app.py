@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from .. import __version__
 from ..data import DataError
 from ..io import ModelFileError
 from ..train import TrainingError
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="micrograd",
         description="Train, use and evaluate small neural networks built on micrograd's scalar autograd.",
     )
+    parser.add_argument(
+        "--version", action="version", version=f"micrograd-plus {__version__}", help="print the version"
+    )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for command in COMMANDS:
         p = sub.add_parser(command.name, help=command.help, description=command.help)
@@ -45,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as e:  # --help, or a usage error already printed on one line
+    except SystemExit as e:  # --help, --version, or a usage error already printed on one line
         return e.code if isinstance(e.code, int) else 2
     prog = f"micrograd {args.command.name}"
     status = 2
