@@ -463,7 +463,7 @@ def test_errors_from_a_real_process_have_no_traceback(tmp_path):
     assert result.stderr.count("\n") == 1 and "--batch-size: expected a whole number >= 1" in result.stderr
 
 
-# --- the version, the defaults ---------------------------------------------
+# --- the version, the output folder, the defaults ---------------------------------------------
 
 
 def test_version_is_the_packages(capsys):
@@ -475,6 +475,37 @@ def test_version_is_the_packages(capsys):
     assert capsys.readouterr().out == f"micrograd-plus {micrograd.__version__}\n"
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout == f"micrograd-plus {micrograd.__version__}\n"
+
+
+def test_a_new_run_leaves_no_pictures_of_an_earlier_run(tmp_path):
+    out = tmp_path / "run"
+    short = ["train", "--steps", "2", "--hidden", "4", "--no-progress", "--out", str(out)]
+    assert main(short) == 0
+    assert {"loss.png", "decision_boundary.png"} <= {p.name for p in out.iterdir()}
+    write(out / "notes.txt", "the user's own file")
+    assert main([*short, "--steps", "3", "--no-plots"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.csv", "model.json", "notes.txt"]
+    assert len(read_metrics(out / "metrics.csv")) == 3  # the new run's files
+
+    assert main(short) == 0  # pictures again; then data with one feature draws no decision boundary
+    one_feature = write(tmp_path / "one.csv", "x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
+    assert main([*short, "--csv", str(one_feature), "--target", "y"]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.suffix == ".png") == ["loss.png"]
+    assert (out / "notes.txt").read_text() == "the user's own file"
+
+
+@pytest.mark.parametrize("where", ["inside a file", "a file"])
+def test_an_unwritable_out_is_refused_before_the_first_step(where, tmp_path, capsys):
+    blocker = write(tmp_path / "blocker", "a regular file")
+    out = blocker / "run" if where == "inside a file" else blocker
+    code = main(["train", "--steps", "5", "--print-every", "1", "--no-progress", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "step 0" not in captured.out and "configuration" not in captured.out  # no step was taken
+    err = captured.err.strip()
+    assert err.startswith(f"micrograd train: error: --out {out}") and len(err.splitlines()) == 1, err
+    assert "is a file" in err
+    assert blocker.read_text() == "a regular file"
 
 
 def _help_defaults(help_text: str) -> dict[str, str]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class CommandError(Exception):
@@ -71,3 +73,27 @@ def layer_sizes(text: str) -> list[int]:
             f"expected layer widths separated by commas, such as 16,16 (or 'none'), got {text!r}"
         )
     return sizes
+
+
+# --- where results go ---------------------------------------------------------------
+
+
+def check_writable_directory(out: str | Path, option: str = "--out") -> None:
+    """Raise ``CommandError`` unless ``out`` is, or can be made as, a directory we may write in.
+
+    Checked before any work, so a run never computes its results only to find it cannot keep
+    them. Nothing is created: the nearest existing folder is probed with an unnamed temporary file.
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"{option} {out} is a file; give a directory")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CommandError(f"{option} {out}: {existing} is a file, so no directory can be made inside it")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as e:
+        raise CommandError(f"{option} {out}: cannot write in {existing} ({e.strerror})") from None

@@ -25,7 +25,7 @@ from ..io import atomic_write_text, save_model
 from ..nn import MLP
 from ..optim import OPTIMIZERS, ConstantLR, CosineDecay, LinearDecay, Optimizer
 from ..train import STATIC_LOSSES, StepResult, choose_engine, default_loss, fit, n_outputs
-from .common import Command, CommandError
+from .common import Command, CommandError, check_writable_directory
 from .options import LEARNING_RATES, LR_END_FACTOR, NOISE, TrainConfig, add_options, optimizer_default
 
 PICTURES = ("loss.png", "decision_boundary.png")  # every picture a run may draw, in the order drawn
@@ -73,7 +73,7 @@ def _check_combination(args: argparse.Namespace, loss: str, n_classes: int) -> N
 def resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
     """The run's ``TrainConfig``: the options as given, and a value for each default that depends on others.
 
-    Refuses contradicting options and an ``--out`` that is a file, with a ``CommandError``.
+    Refuses contradicting options and an ``--out`` that cannot be written, with a ``CommandError``.
     """
     from_csv = args.csv is not None
     loss = default_loss(len(data.classes)) if args.loss == "auto" else args.loss
@@ -93,8 +93,7 @@ def resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
         except ImportError:
             raise CommandError("--engine compiled needs numpy: pip install numpy") from None
     out = str(Path("runs") / data.name) if args.out is None else args.out
-    if Path(out).exists() and not Path(out).is_dir():
-        raise CommandError(f"--out {out} is a file; give a directory")
+    check_writable_directory(out)
     given = dict(vars(args), data=data.name if from_csv else args.dataset)
     return TrainConfig(
         **{
@@ -244,7 +243,12 @@ def run_train(args: argparse.Namespace) -> int:
 def write_results(
     clf: Classifier, data: Dataset, history: list[StepResult], cfg: TrainConfig, out: Path, *, plots: bool
 ) -> list[str]:
-    """Write a run's files into ``out`` and return their names."""
+    """Write a run's files into ``out`` and return their names.
+
+    A picture of an earlier run that this one did not draw (``--no-plots``, a data set
+    without two features, no matplotlib) is removed, so that every file in ``out`` named
+    in ``PICTURES`` shows this run; no other file is touched.
+    """
     out.mkdir(parents=True, exist_ok=True)
     save_model(clf, out / "model.json")
     atomic_write_text(out / "metrics.csv", metrics_csv(history))
@@ -252,6 +256,9 @@ def write_results(
     written = ["model.json", "metrics.csv", "config.json"]
     if plots:
         written += _draw(clf, data, history, out)
+    for name in PICTURES:
+        if name not in written:
+            (out / name).unlink(missing_ok=True)
     return written
 
 
