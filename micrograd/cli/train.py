@@ -15,7 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ def resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
     given = dict(vars(args), data=data.name if from_csv else args.dataset)
     return TrainConfig(
         **{
-            **{name: given[name] for name in TrainConfig.__dataclass_fields__},
+            **{f.name: given[f.name] for f in fields(TrainConfig)},  # as given, then the derived ones:
             "target": data.target if from_csv else None,
             "samples": None if from_csv else args.samples,
             "noise": None if from_csv else _noise(args),
