@@ -47,7 +47,10 @@ MODULES = [
     ("viz.page", "`draw_html`: the step-through HTML page"),
     ("compiled", "the compiled numpy backend"),
     ("cli", "the `micrograd` command"),
-    ("graph_cli", "`micrograd graph`"),
+    ("cli.options", "`micrograd train`'s options, each default written once"),
+    ("cli.train", "`micrograd train`"),
+    ("cli.expression", "the expressions `micrograd graph` draws"),
+    ("cli.graph", "`micrograd graph`"),
 ]
 
 

@@ -1,6 +1,6 @@
 """Loss functions, each built from ``Value`` operations so ``backward()`` and ``draw_dot`` see every step.
 
-Every loss averages over the batch the way the seeds' demo does,
+Every loss averages over the batch the way the moons demo of Karpathy's micrograd notebook does,
 ``sum(losses) * (1.0 / len(losses))``, so the demo's numbers come out to the last digit.
 Targets are plain numbers (or class indices); predictions are ``Value``s.
 """
@@ -88,11 +88,3 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> 
 def l2_regularization(params: Iterable[Value], alpha: float) -> Value:
     """``alpha * sum(p * p)``, the demo's L2 penalty on the parameters."""
     return alpha * sum(p * p for p in params)
-
-
-LOSSES = {
-    "hinge": hinge_loss,
-    "mse": mse_loss,
-    "bce": binary_cross_entropy_with_logits,
-    "cross-entropy": cross_entropy,
-}

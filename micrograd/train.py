@@ -7,10 +7,11 @@ One training step is four stages, each a line in ``train_step``::
     optimizer.step()                                 # update
 
 An *engine* does the forward pass, the loss and the backward pass. ``EagerEngine``
-rebuilds the expression graph from ``Value`` operations every step (the seeds'
-way); ``CompiledEngine`` builds it once per batch and re-runs it with
-``micrograd.compile``, with the same results to the last bit. Engines are
-registered in ``ENGINES``; ``choose_engine`` picks one for ``engine="auto"``.
+rebuilds the expression graph from ``Value`` operations every step (as the moons
+demo of Karpathy's micrograd notebook does); ``CompiledEngine`` builds it once per
+batch and re-runs it with ``micrograd.compile``, with the same results to the last
+bit. Engines are registered in ``ENGINES``; ``choose_engine`` picks one for
+``engine="auto"``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import random
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .classifier import decide, output_data
 from .data import Dataset, minibatches
@@ -35,8 +36,32 @@ from .losses import (
 from .nn import MLP
 from .optim import Optimizer
 
-BINARY_LOSSES = ("hinge", "mse", "bce")  # one output score; class 1 when it is > 0
-MULTICLASS_LOSSES = ("cross-entropy",)  # one output per class
+
+class Loss(NamedTuple):
+    """A loss ``Objective`` can train with: the function, and the targets it takes."""
+
+    function: Callable[[list, list], Value]
+    targets: Callable[[int], float]  # a class index as this loss's target
+    per_class: bool  # one output per class (else one score: class 1 when it is > 0)
+
+
+def _signed(t: int) -> float:
+    return 2 * t - 1  # class 0 -> -1, class 1 -> +1
+
+
+def _index(t: int) -> int:
+    return t
+
+
+# name -> Loss: the one table the command line's choices and Objective's dispatch come from
+LOSSES: dict[str, Loss] = {
+    "hinge": Loss(hinge_loss, _signed, per_class=False),
+    "mse": Loss(mse_loss, _signed, per_class=False),
+    "bce": Loss(binary_cross_entropy_with_logits, _index, per_class=False),
+    "cross-entropy": Loss(cross_entropy, _index, per_class=True),
+}
+BINARY_LOSSES = tuple(name for name, loss in LOSSES.items() if not loss.per_class)
+MULTICLASS_LOSSES = tuple(name for name, loss in LOSSES.items() if loss.per_class)
 
 
 class TrainingError(RuntimeError):
@@ -59,7 +84,7 @@ def n_outputs(loss: str, n_classes: int) -> int:
                 "use the cross-entropy loss"
             )
         return 1
-    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(BINARY_LOSSES + MULTICLASS_LOSSES)}")
+    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
 
 
 class Objective:
@@ -71,6 +96,8 @@ class Objective:
     """
 
     def __init__(self, model: MLP, loss: str, l2: float = 0.0) -> None:
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
         self.model = model
         self.loss = loss
         self.l2 = l2
@@ -78,16 +105,8 @@ class Objective:
     def __call__(self, X: Sequence[Sequence[float]], y: Sequence[int]) -> tuple[Value, list]:
         inputs = [list(map(Value, row)) for row in X]  # the demo wraps each number in a Value
         outputs = list(map(self.model, inputs))
-        if self.loss == "hinge":
-            data_loss = hinge_loss(outputs, [2 * t - 1 for t in y])
-        elif self.loss == "mse":
-            data_loss = mse_loss(outputs, [2 * t - 1 for t in y])
-        elif self.loss == "bce":
-            data_loss = binary_cross_entropy_with_logits(outputs, list(y))
-        elif self.loss == "cross-entropy":
-            data_loss = cross_entropy(outputs, list(y))
-        else:
-            raise ValueError(f"unknown loss {self.loss!r}")
+        loss = LOSSES[self.loss]
+        data_loss = loss.function(outputs, [loss.targets(t) for t in y])
         if self.l2:
             return data_loss + l2_regularization(self.model.parameters(), self.l2), outputs
         return data_loss, outputs

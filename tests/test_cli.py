@@ -461,3 +461,103 @@ def test_errors_from_a_real_process_have_no_traceback(tmp_path):
     result = run_cli("train", "--batch-size", "0")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "--batch-size: expected a whole number >= 1" in result.stderr
+
+
+# --- the version, the output folder, the defaults ---------------------------------------------
+
+
+def test_version_is_the_packages(capsys):
+    import micrograd
+
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"micrograd-plus {micrograd.__version__}\n"
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout == f"micrograd-plus {micrograd.__version__}\n"
+
+
+def test_a_new_run_leaves_no_pictures_of_an_earlier_run(tmp_path):
+    out = tmp_path / "run"
+    short = ["train", "--steps", "2", "--hidden", "4", "--no-progress", "--out", str(out)]
+    assert main(short) == 0
+    assert {"loss.png", "decision_boundary.png"} <= {p.name for p in out.iterdir()}
+    write(out / "notes.txt", "the user's own file")
+    assert main([*short, "--steps", "3", "--no-plots"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "metrics.csv", "model.json", "notes.txt"]
+    assert len(read_metrics(out / "metrics.csv")) == 3  # the new run's files
+
+    assert main(short) == 0  # pictures again; then data with one feature draws no decision boundary
+    one_feature = write(tmp_path / "one.csv", "x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(8)))
+    assert main([*short, "--csv", str(one_feature), "--target", "y"]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.suffix == ".png") == ["loss.png"]
+    assert (out / "notes.txt").read_text() == "the user's own file"
+
+
+@pytest.mark.parametrize("where", ["inside a file", "a file"])
+def test_an_unwritable_out_is_refused_before_the_first_step(where, tmp_path, capsys):
+    blocker = write(tmp_path / "blocker", "a regular file")
+    out = blocker / "run" if where == "inside a file" else blocker
+    code = main(["train", "--steps", "5", "--print-every", "1", "--no-progress", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "step 0" not in captured.out and "configuration" not in captured.out  # no step was taken
+    err = captured.err.strip()
+    assert err.startswith(f"micrograd train: error: --out {out}") and len(err.splitlines()) == 1, err
+    assert "is a file" in err
+    assert blocker.read_text() == "a regular file"
+
+
+def _help_defaults(help_text: str) -> dict[str, str]:
+    """``{"--samples": "100", ...}``: each option of a --help text with what its '(default: ...)' says."""
+    entries = re.split(r"\n  (?=--)", help_text)
+    found = {}
+    for entry in entries:
+        flag = entry.split()[0].rstrip(",")
+        said = re.search(r"\(default: ([^()]*)\)", " ".join(entry.split()))
+        if flag.startswith("--") and said:
+            found[flag] = said[1]
+    return found
+
+
+def _config_value_said(said: str, config: dict) -> str | None:
+    """The value a '(default: ...)' text gives for this configuration: '100', or the '0.05' of
+    '1.0 for sgd, 0.05 for adam and adamw' when the optimizer is adam; None when it names none."""
+    parts = said.split(", ")
+    if " for " not in parts[0]:
+        return parts[0] if re.fullmatch(r"[\w.,-]+", parts[0]) else None
+    for part in parts:
+        value, _, names = part.partition(" for ")
+        if any(config.get("optimizer") == name for name in names.split(" and ")):
+            return value
+    return None
+
+
+def test_help_and_saved_config_show_the_same_defaults(demo, capsys, tmp_path):
+    from micrograd.engine import Value
+    from micrograd.optim import AdamW
+
+    assert main(["train", "--help"]) == 0
+    said = _help_defaults(capsys.readouterr().out)
+    blobs = tmp_path / "blobs"
+    argv = ["train", "--dataset", "blobs", "--optimizer", "adamw", "--steps", "1", "--engine", "eager"]
+    assert main([*argv, "--no-plots", "--no-progress", "--out", str(blobs)]) == 0
+    runs = {"demo": (json.loads((demo[1] / "config.json").read_text()), set())}
+    given = {"data", "optimizer", "steps", "engine"}  # by argv, not left to the defaults
+    runs["blobs-adamw"] = (json.loads((blobs / "config.json").read_text()), given)
+    checked = set()
+    for name, (config, given) in runs.items():
+        for flag, text in said.items():
+            key = "data" if flag == "--dataset" else flag[2:].replace("-", "_")
+            value = _config_value_said(text, config)
+            if key not in config or key in given or config[key] is None or value is None:
+                continue
+            saved = config[key]
+            shown = ",".join(map(str, saved)) if isinstance(saved, list) else str(saved)
+            assert value == shown, f"{flag}: --help says {value}, {name}'s config.json {shown}"
+            checked.add((name, key))
+    expected = {"samples", "hidden", "activation", "l2", "optimizer", "lr", "schedule", "steps", "seed"}
+    assert {("demo", k) for k in expected} <= checked, checked
+    assert {("blobs-adamw", "centers"), ("blobs-adamw", "weight_decay"), ("blobs-adamw", "lr")} <= checked
+    # AdamW's own default decay, the reference the help and the config must both follow
+    assert runs["blobs-adamw"][0]["weight_decay"] == AdamW([Value(0.0)]).weight_decay

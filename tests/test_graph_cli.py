@@ -11,15 +11,17 @@ import sys
 import pytest
 import torch
 
-from micrograd.graph_cli import ExpressionError, add_arguments, build, main, parse_assignments
-from micrograd.viz import trace
+from micrograd.cli import main as cli_main
+from micrograd.cli.expression import ExpressionError, build, parse_assignments
+from micrograd.cli.graph import add_graph_arguments
+from micrograd.engine import topological_order
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 NEURON = ["tanh(x1*w1 + x2*w2 + b)", "--set", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
 
 
 def run_cli(capsys, *argv):
-    status = main(list(argv))
+    status = cli_main(["graph", *argv])
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -35,14 +37,14 @@ def test_build_matches_torch():
     ref = ref + z**y + -x
     ref.backward()
     assert root.data == pytest.approx(ref.item(), rel=1e-12)
-    leaves = {n.label: n for n in trace(root)[0] if n._a is None}
+    leaves = {n.label: n for n in topological_order(root) if not n._children}
     for k in values:
         assert leaves[k].grad == pytest.approx(t[k].grad.item(), rel=1e-12), k
 
 
 def test_labels_variables_intermediates_and_numbers():
     root = build("tanh(x1*w1 + x2*w2 + b) * 2", {"x1": 2, "x2": 0, "w1": -3, "w2": 1, "b": 0.5}, name="o")
-    labels = {n.label for n in trace(root)[0]}
+    labels = {n.label for n in topological_order(root)}
     assert {"x1", "w1", "x2", "w2", "b", "x1 * w1", "x2 * w2", "x1 * w1 + x2 * w2", "2", "o"} <= labels
     x = build("x", {"x": 3.0})
     assert x.label == "x"  # a bare variable keeps its name
@@ -103,7 +105,7 @@ def test_bad_assignments(assignment, message):
 
 
 def test_a_fresh_process_prints_no_traceback(tmp_path):
-    cmd = [sys.executable, "-m", "micrograd.graph_cli", "open('x').read()", "--set", "a=1"]
+    cmd = [sys.executable, "-m", "micrograd", "graph", "open('x').read()", "--set", "a=1"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2
     assert (
@@ -155,11 +157,9 @@ def test_unknown_output_extension(capsys, tmp_path):
 
 
 def test_micrograd_graph_has_help_on_every_flag_and_runs(capsys):
-    from micrograd import cli
-
     parser = argparse.ArgumentParser(prog="micrograd graph")
-    add_arguments(parser)
+    add_graph_arguments(parser)
     for action in parser._actions:
         assert action.help and action.help != argparse.SUPPRESS, action.dest
-    assert cli.main(["graph", "a * b", "--set", "a=2", "b=-3"]) == 0
+    assert cli_main(["graph", "a * b", "--set", "a=2", "b=-3"]) == 0
     assert capsys.readouterr().out.startswith("out = -6.0\n")

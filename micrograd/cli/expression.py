@@ -1,31 +1,20 @@
-"""micrograd graph: draw the graph of a small expression given on the command line.
-
-    micrograd graph "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 --out neuron.svg
+"""The expressions of ``micrograd graph``, such as ``tanh(x1*w1 + x2*w2 + b)``, as graphs of ``Value``s.
 
 The expression is parsed with ``ast`` and built by walking a whitelist of
 node types -- numbers, names, ``+ - * / **``, unary minus, and calls to
 tanh, exp, log, relu and sigmoid -- never with ``eval``. Variables get their
-values from ``--set``; the graph is built from ``Value`` operations, ``backward()``
-runs so the gradients show, and ``--out`` picks the picture by its extension.
-
-``add_parser(subparsers)`` registers the ``graph`` command on a parent
-command line; ``main()`` runs it on its own (``python -m micrograd.graph_cli``).
+values from ``--set NAME=NUMBER`` (``parse_assignments``); ``build`` makes the graph.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import math
-import sys
-from pathlib import Path
 
-from .engine import Value
-from .io import atomic_write_bytes
-from .primitives import PRIMITIVES
+from ..engine import Value
+from ..primitives import PRIMITIVES
 
 FUNCTIONS = ("tanh", "exp", "log", "relu", "sigmoid")
-OUTPUTS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".dot": "dot", ".gv": "dot"}
 MAX_LENGTH = 5000  # characters: a command-line expression, not a program
 LABEL_LENGTH = 24  # intermediate results get their source text as a label up to this length
 _OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
@@ -106,7 +95,7 @@ def build(expression: str, variables: dict[str, float], name: str = "out") -> Va
         raise ExpressionError(f"cannot evaluate the expression: {exc}") from None
     if not isinstance(result, Value):
         result = Value(result)  # a constant expression: a single leaf
-    if not (result._a is None and result.label):  # a bare variable keeps its own name
+    if result._children or not result.label:  # a bare variable keeps its own name
         result.label = name
     return result
 
@@ -193,108 +182,11 @@ def _unsupported(op: ast.AST) -> ExpressionError:
 def _labelled(out: Value | float, node: ast.AST) -> Value | float:
     """Name a fresh intermediate result by its source text, and number leaves by their value."""
     if isinstance(out, Value) and not out.label:
-        if out._a is not None:
+        if out._children:
             text = ast.unparse(node)
             if len(text) <= LABEL_LENGTH:
                 out.label = text
         for child in out._children:
-            if child._a is None and not child.label:  # a number from the expression, lifted to a Value
+            if not child._children and not child.label:  # a number from the expression, lifted to a Value
                 child.label = f"{child.data:g}"
     return out
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the ``graph`` command's arguments on ``parser``."""
-    parser.add_argument(
-        "expression",
-        help='the expression, e.g. "tanh(x1*w1 + x2*w2 + b)": numbers, names, + - * / **, unary minus, '
-        'tanh exp log relu sigmoid (one that starts with a minus sign needs a space first: " -x*2")',
-    )
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="NAME=NUMBER",
-        help="values of the variables, e.g. --set x1=2 x2=0 w1=-3",
-    )
-    parser.add_argument(
-        "--out",
-        metavar="FILE",
-        help="write the picture: .svg, .png or .pdf (draw_dot, needs Graphviz), .html (the step-through "
-        "page, self-contained) or .dot (the Graphviz source); without it only the numbers are printed",
-    )
-    parser.add_argument(
-        "--rankdir", choices=("LR", "TB"), default="LR", help="direction: left to right (LR) or top down (TB)"
-    )
-    parser.add_argument("--name", default="out", help="label of the expression's result (default: out)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Build the graph, run backward, print the numbers, write ``--out``; 0 on success, 2 on bad input."""
-    try:
-        root = build(args.expression, parse_assignments(args.set), name=args.name)
-        kind = None
-        if args.out:
-            kind = OUTPUTS.get(Path(args.out).suffix.lower())
-            if kind is None:
-                choices = ", ".join(OUTPUTS)
-                raise ExpressionError(f"--out {args.out!r}: the file name must end in one of {choices}")
-    except ExpressionError as exc:
-        return _error(str(exc), 2)
-    try:
-        root.backward()
-    except (ArithmeticError, ValueError) as exc:
-        return _error(f"cannot differentiate the expression: {exc}", 2)
-    _print_numbers(root)
-    if not args.out:
-        return 0
-    try:
-        if kind == "html":
-            from .viz import draw_html
-
-            draw_html(root, args.out, rankdir=args.rankdir)
-        else:
-            from .viz import draw_dot
-
-            graph = draw_dot(root, format="svg" if kind == "dot" else kind, rankdir=args.rankdir)
-            data = graph.source.encode("utf-8") if kind == "dot" else graph.pipe()
-            atomic_write_bytes(args.out, data)
-    except (ImportError, RuntimeError, OSError) as exc:  # no graphviz, no dot, cannot write
-        hint = " (a .html or .dot output needs no Graphviz)" if kind in ("svg", "png", "pdf") else ""
-        return _error(f"{exc}{hint}", 1)
-    print(f"wrote {args.out}")
-    return 0
-
-
-def _print_numbers(root: Value) -> None:
-    from .viz import trace
-
-    nodes, _ = trace(root)
-    print(f"{root.label} = {root.data!r}")
-    leaves = [n for n in nodes if n._a is None and n is not root]
-    if leaves:
-        width = max(len(n.label) for n in leaves)
-        print(f"gradients d{root.label}/d(leaf):")
-        for n in leaves:
-            print(f"  {n.label:<{width}}  {n.grad!r}")
-
-
-def _error(message: str, status: int) -> int:
-    print(f"micrograd graph: error: {message}", file=sys.stderr)
-    return status
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run ``graph`` on its own: ``python -m micrograd.graph_cli "a*b" --set a=2 b=3 --out g.html``."""
-    parser = argparse.ArgumentParser(
-        prog="micrograd graph",
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

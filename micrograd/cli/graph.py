@@ -1,0 +1,110 @@
+"""``micrograd graph``: draw the graph of a small expression given on the command line, with its gradients.
+
+    micrograd graph "tanh(x1*w1 + x2*w2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 --out neuron.svg
+
+The expression becomes a graph of ``Value``s (``micrograd.cli.expression``, never ``eval``),
+``backward()`` runs so the gradients show, and ``--out`` picks the picture by its extension.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..atomic import atomic_write_bytes
+from ..engine import Value, topological_order
+from .common import Command, CommandError
+from .expression import ExpressionError, build, parse_assignments
+
+OUTPUTS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".dot": "dot", ".gv": "dot"}
+
+
+def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``graph`` command's arguments on ``parser``."""
+    parser.add_argument(
+        "expression",
+        help='the expression, e.g. "tanh(x1*w1 + x2*w2 + b)": numbers, names, + - * / **, unary minus, '
+        'tanh exp log relu sigmoid (one that starts with a minus sign needs a space first: " -x*2")',
+    )
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=NUMBER",
+        help="values of the variables, e.g. --set x1=2 x2=0 w1=-3",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the picture: .svg, .png or .pdf (draw_dot, needs Graphviz), .html (the step-through "
+        "page, self-contained) or .dot (the Graphviz source); without it only the numbers are printed",
+    )
+    parser.add_argument(
+        "--rankdir", choices=("LR", "TB"), default="LR", help="direction: left to right (LR) or top down (TB)"
+    )
+    parser.add_argument("--name", default="out", help="label of the expression's result (default: out)")
+
+
+def output_kind(out: str) -> str:
+    """What ``--out`` asks for, by its extension: svg, png, pdf, html or dot."""
+    kind = OUTPUTS.get(Path(out).suffix.lower())
+    if kind is None:
+        raise CommandError(f"--out {out!r}: the file name must end in one of {', '.join(OUTPUTS)}")
+    return kind
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    """Build the graph, run backward, print the numbers, write ``--out``.
+
+    Bad input raises ``CommandError`` (exit status 2); a picture that cannot be drawn or
+    written, ``CommandError`` with status 1.
+    """
+    try:
+        root = build(args.expression, parse_assignments(args.set), name=args.name)
+    except ExpressionError as exc:
+        raise CommandError(str(exc)) from None
+    kind = output_kind(args.out) if args.out else None
+    try:
+        root.backward()
+    except (ArithmeticError, ValueError) as exc:
+        raise CommandError(f"cannot differentiate the expression: {exc}") from None
+    print_numbers(root)
+    if kind is None:
+        return 0
+    try:
+        draw(root, args.out, kind, args.rankdir)
+    except (ImportError, RuntimeError, OSError) as exc:  # no graphviz, no dot, cannot write
+        hint = " (a .html or .dot output needs no Graphviz)" if kind in ("svg", "png", "pdf") else ""
+        raise CommandError(f"{exc}{hint}", status=1) from None
+    print(f"wrote {args.out}")
+    return 0
+
+
+def draw(root: Value, out: str, kind: str, rankdir: str) -> None:
+    """Write the graph under ``root`` to the file ``out`` as ``kind`` (see ``OUTPUTS``)."""
+    if kind == "html":
+        from ..viz import draw_html
+
+        draw_html(root, out, rankdir=rankdir)
+        return
+    from ..viz import draw_dot
+
+    graph = draw_dot(root, format="svg" if kind == "dot" else kind, rankdir=rankdir)
+    atomic_write_bytes(out, graph.source.encode("utf-8") if kind == "dot" else graph.pipe())
+
+
+def print_numbers(root: Value) -> None:
+    """The result, then the gradient of each leaf, in the order of the graph walk."""
+    print(f"{root.label} = {root.data!r}")
+    leaves = [n for n in topological_order(root) if not n._children and n is not root]
+    if leaves:
+        width = max(len(n.label) for n in leaves)
+        print(f"gradients d{root.label}/d(leaf):")
+        for n in leaves:
+            print(f"  {n.label:<{width}}  {n.grad!r}")
+
+
+GRAPH = Command(
+    "graph", "draw the graph of an expression, with its gradients", add_graph_arguments, run_graph
+)

@@ -1,0 +1,307 @@
+"""``micrograd train``: train an MLP classifier and write the model, its metrics, its config and pictures.
+
+With no options it is the moons demo of Karpathy's micrograd notebook, to the last digit.
+The options and their defaults are the table in ``micrograd.cli.options``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+from ..atomic import atomic_write_text
+from ..classifier import Classifier
+from ..data import Dataset, Standardizer, load_csv, make_blobs, make_circles, make_moons, train_val_split
+from ..modelfile import save_model
+from ..nn import MLP
+from ..optim import OPTIMIZERS, ConstantLR, CosineDecay, LinearDecay, Optimizer
+from ..train import STATIC_LOSSES, StepResult, choose_engine, default_loss, fit, n_outputs
+from .common import Command, CommandError, check_writable_directory
+from .options import LEARNING_RATES, LR_END_FACTOR, NOISE, TrainConfig, add_options, optimizer_default
+
+PICTURES = ("loss.png", "decision_boundary.png")  # every picture a run may draw, in the order drawn
+
+
+def _noise(args: argparse.Namespace) -> float:
+    return NOISE[args.dataset] if args.noise is None else args.noise
+
+
+def load_training_data(args: argparse.Namespace) -> Dataset:
+    """The data the options name: a CSV file, or a generated data set."""
+    if args.csv is not None:
+        return load_csv(args.csv, args.target)
+    if args.target is not None:
+        raise CommandError("--target names a column of a CSV file: give --csv PATH too")
+    noise = _noise(args)
+    if args.dataset == "moons":
+        data = make_moons(args.samples, noise, random_state=args.seed)
+    elif args.dataset == "circles":
+        data = make_circles(args.samples, noise, random_state=args.seed)
+    else:
+        data = make_blobs(args.samples, args.centers, noise, random_state=args.seed)
+    if len(data.classes) < 2:
+        raise CommandError(f"{args.samples} samples make a single class; use --samples of at least 4")
+    return data
+
+
+def _check_combination(args: argparse.Namespace, loss: str, n_classes: int) -> None:
+    """Refuse options that contradict each other, before any work."""
+    try:
+        n_outputs(loss, n_classes)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    if args.nesterov and (args.optimizer != "sgd" or args.momentum == 0):
+        raise CommandError("--nesterov needs --optimizer sgd and a --momentum above 0")
+    if args.momentum and args.optimizer != "sgd":
+        raise CommandError("--momentum applies to --optimizer sgd (Adam's momentum is built in)")
+    if args.engine == "compiled" and loss not in STATIC_LOSSES:
+        raise CommandError(
+            f"--engine compiled reproduces the eager results only for --loss {' or '.join(STATIC_LOSSES)} "
+            f"(the {loss} graph depends on the values computed); use --engine eager or auto"
+        )
+
+
+def resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
+    """The run's ``TrainConfig``: the options as given, and a value for each default that depends on others.
+
+    Refuses contradicting options and an ``--out`` that cannot be written, with a ``CommandError``.
+    """
+    from_csv = args.csv is not None
+    loss = default_loss(len(data.classes)) if args.loss == "auto" else args.loss
+    _check_combination(args, loss, len(data.classes))
+    lr = LEARNING_RATES[args.optimizer] if args.lr is None else args.lr
+    if args.schedule == "constant":
+        lr_end = lr
+    else:
+        lr_end = lr * LR_END_FACTOR if args.lr_end is None else args.lr_end
+    weight_decay = args.weight_decay
+    if weight_decay is None:
+        weight_decay = optimizer_default(args.optimizer, "weight_decay")
+    engine = choose_engine(args.engine, loss, args.batch_size)
+    if engine == "compiled":
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            raise CommandError("--engine compiled needs numpy: pip install numpy") from None
+    out = str(Path("runs") / data.name) if args.out is None else args.out
+    check_writable_directory(out)
+    given = dict(vars(args), data=data.name if from_csv else args.dataset)
+    return TrainConfig(
+        **{
+            **{f.name: given[f.name] for f in fields(TrainConfig)},  # as given, then the derived ones:
+            "target": data.target if from_csv else None,
+            "samples": None if from_csv else args.samples,
+            "noise": None if from_csv else _noise(args),
+            "centers": args.centers if args.dataset == "blobs" else None,
+            "standardize": from_csv if args.standardize is None else args.standardize,
+            "loss": loss,
+            "lr": lr,
+            "lr_end": lr_end,
+            "weight_decay": weight_decay,
+            "engine": engine,
+            "out": out,
+        }
+    )
+
+
+def make_optimizer(cfg: TrainConfig, params: list) -> Optimizer:
+    """The configured optimizer over ``params``."""
+    if cfg.optimizer == "sgd":
+        return OPTIMIZERS["sgd"](params, cfg.lr, cfg.momentum, cfg.nesterov, cfg.weight_decay)
+    return OPTIMIZERS[cfg.optimizer](params, cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_schedule(cfg: TrainConfig) -> Callable[[int], float]:
+    """The configured learning-rate schedule, a callable ``step -> lr``."""
+    if cfg.schedule == "constant":
+        return ConstantLR(cfg.lr)
+    kind = LinearDecay if cfg.schedule == "linear" else CosineDecay
+    return kind(cfg.lr, cfg.lr_end, cfg.steps)
+
+
+def _progress(steps: int, disable: bool) -> Any:
+    """A tqdm bar over the steps, or None when tqdm is missing or the bar is off."""
+    if disable:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=steps, desc="training", unit="step", file=sys.stderr, dynamic_ncols=True)
+
+
+def metrics_csv(history: list[StepResult]) -> str:
+    """metrics.csv's text: step, loss and accuracy of every step."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["step", "loss", "accuracy"])
+    for r in history:
+        w.writerow([r.step, repr(r.loss), repr(r.accuracy)])
+    return buf.getvalue()
+
+
+def _split(cfg: TrainConfig, data: Dataset) -> tuple[Dataset, Dataset | None, Standardizer | None, Dataset]:
+    """(training rows, held-out rows or None, the standardizer or None, what the network sees)."""
+    train_data, val_data = data, None
+    if cfg.val_fraction > 0:
+        try:
+            train_data, val_data = train_val_split(data, cfg.val_fraction, random.Random(cfg.seed))
+        except ValueError as e:
+            raise CommandError(str(e)) from None
+    standardizer = Standardizer.fit(train_data.X) if cfg.standardize else None
+    fit_data = train_data
+    if standardizer is not None:
+        fit_data = Dataset(
+            standardizer.transform(train_data.X), train_data.y, data.classes, data.feature_names
+        )
+    return train_data, val_data, standardizer, fit_data
+
+
+def _train(args: argparse.Namespace, cfg: TrainConfig, mlp: MLP, fit_data: Dataset) -> list[StepResult]:
+    """Run ``fit`` as configured, with the progress bar and the ``--print-every`` lines."""
+    bar = _progress(cfg.steps, args.no_progress)
+
+    def on_step(r: StepResult) -> None:
+        if bar is not None:
+            bar.set_postfix(loss=f"{r.loss:.4g}", acc=f"{100 * r.accuracy:.1f}%", refresh=False)
+            bar.update(1)
+        if args.print_every > 0 and r.step % args.print_every == 0:
+            line = f"step {r.step} loss {r.loss}, accuracy {r.accuracy * 100}%"
+            if bar is not None:
+                bar.write(line, file=sys.stdout)
+            else:
+                print(line)
+
+    try:
+        return fit(
+            mlp,
+            fit_data,
+            make_optimizer(cfg, mlp.parameters()),
+            loss=cfg.loss,
+            steps=cfg.steps,
+            schedule=make_schedule(cfg),
+            l2=cfg.l2,
+            batch_size=cfg.batch_size,
+            rng=random.Random(cfg.seed),
+            engine=cfg.engine,
+            on_step=on_step,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train a model as the options say, then write model.json, metrics.csv, config.json and plots."""
+    data = load_training_data(args)
+    cfg = resolve(args, data)
+    print("configuration:")
+    for key, value in asdict(cfg).items():
+        print(f"  {key}: {json.dumps(value)}")
+
+    train_data, val_data, standardizer, fit_data = _split(cfg, data)
+    rng = random.Random(cfg.seed)  # the initial weights, as after random.seed(seed)
+    mlp = MLP(data.n_features, cfg.hidden + [n_outputs(cfg.loss, len(data.classes))], cfg.activation, rng=rng)
+    print(
+        f"model: MLP({data.n_features}, {[len(layer.neurons) for layer in mlp.layers]}, "
+        f"activation={cfg.activation!r}) with {len(mlp.parameters())} parameters; "
+        f"{len(train_data)} training examples, classes {', '.join(data.classes)}"
+    )
+    started = time.perf_counter()
+    history = _train(args, cfg, mlp, fit_data)
+    seconds = time.perf_counter() - started
+
+    # every file is written only now, after training succeeded, and each one atomically
+    clf = Classifier(mlp, data.classes, data.feature_names, standardizer, cfg.loss, cfg.target)
+    out = Path(cfg.out)
+    written = write_results(clf, data, history, cfg, out, plots=not args.no_plots)
+
+    last = history[-1]
+    print(
+        f"trained {cfg.steps} steps in {seconds:.1f} s; last step: loss {last.loss:.6g}, "
+        f"accuracy {100 * last.accuracy:.1f}%"
+    )
+    print(f"final model: {_accuracy_line(clf, train_data, 'training')}")
+    if val_data is not None:
+        print(f"final model: {_accuracy_line(clf, val_data, 'held-out')}")
+    print(f"wrote {', '.join(written)} to {out}{os.sep}")
+    pictures = [str(out / name) for name in written if name in PICTURES]
+    if pictures:
+        print(f"pictures: {' and '.join(pictures)}")
+    return 0
+
+
+def write_results(
+    clf: Classifier, data: Dataset, history: list[StepResult], cfg: TrainConfig, out: Path, *, plots: bool
+) -> list[str]:
+    """Write a run's files into ``out`` and return their names.
+
+    A picture of an earlier run that this one did not draw (``--no-plots``, a data set
+    without two features, no matplotlib) is removed, so that every file in ``out`` named
+    in ``PICTURES`` shows this run; no other file is touched.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    save_model(clf, out / "model.json")
+    atomic_write_text(out / "metrics.csv", metrics_csv(history))
+    atomic_write_text(out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
+    written = ["model.json", "metrics.csv", "config.json"]
+    if plots:
+        written += _draw(clf, data, history, out)
+    for name in PICTURES:
+        if name not in written:
+            (out / name).unlink(missing_ok=True)
+    return written
+
+
+def _accuracy_line(clf: Classifier, data: Dataset, kind: str) -> str:
+    predicted = clf.predict_indices(data.X)
+    right = sum(p == t for p, t in zip(predicted, data.y, strict=True))
+    return f"accuracy {100 * right / len(data):.1f}% ({right} of {len(data)} {kind} examples)"
+
+
+def _draw(clf: Classifier, data: Dataset, history: list[StepResult], out: Path) -> list[str]:
+    """loss.png, and decision_boundary.png for 2 features; skipped with a note when matplotlib is missing."""
+    try:
+        from ..plot import plot_decision_boundary, plot_history
+    except ImportError:
+        print("note: matplotlib is not installed, so no pictures were drawn", file=sys.stderr)
+        return []
+    try:
+        plot_history(
+            [r.step for r in history],
+            [r.loss for r in history],
+            [r.accuracy for r in history],
+            out / "loss.png",
+        )
+        drawn = ["loss.png"]
+        if data.n_features == 2:
+            plot_decision_boundary(
+                clf,
+                data.X,
+                data.y,
+                out / "decision_boundary.png",
+                title=f"{data.name}: decision boundary after {len(history)} steps",
+            )
+            drawn.append("decision_boundary.png")
+    except ImportError as e:
+        print(f"note: {e}; no pictures were drawn", file=sys.stderr)
+        return []
+    return drawn
+
+
+TRAIN = Command(
+    "train",
+    "train an MLP classifier (no options: the moons demo of Karpathy's micrograd notebook)",
+    add_options,
+    run_train,
+)
