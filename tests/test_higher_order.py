@@ -6,8 +6,11 @@ torch.autograd.functional), and central finite differences.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import math
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,7 @@ from test_ops import BINARY, TORCH_NAMES, UNARY, binary_cases, unary_cases
 
 import micrograd
 import micrograd.engine as engine
-from micrograd import MLP, Value, grad, gradcheck, gradgradcheck, hessian, hvp
+from micrograd import MLP, Neuron, Value, grad, gradcheck, gradgradcheck, hessian, hvp
 from micrograd.engine import dot, sum_of
 from micrograd.primitives import PRIMITIVES, TANH
 
@@ -168,7 +171,7 @@ def test_edge_cases_of_pow_on_values_match_the_numbers():
 
 
 def test_grad_gives_backward_numbers_bit_for_bit_and_touches_no_grad():
-    model = MLP(3, [4, 4, 1], activation="tanh", rng=__import__("random").Random(0))
+    model = MLP(3, [4, 4, 1], activation="tanh", rng=random.Random(0))
     xs = [[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]]
     loss = sum_of([(model(x) - 1.0) ** 2 for x in xs])
     params = model.parameters()
@@ -397,3 +400,43 @@ def test_a_compiled_gradient_graph_backpropagates_like_the_eager_one():
     x.grad = y.grad = 0
     root.backward()
     assert compiled == (x.grad, y.grad)
+
+
+# --- the tutorial's section, checked against PyTorch ---------------------------------------------
+
+
+def tutorial_outputs() -> str:
+    from test_docs import parse_cells
+
+    cells = parse_cells(REPO / "docs" / "tutorial.md")
+    return "\n".join(c.output.text for c in cells if c.output is not None)
+
+
+def test_the_tutorials_second_derivatives_are_pytorchs():
+    section = tutorial_outputs()
+    # 3x**2 - 4x + 5: first and second derivatives at the tutorial's points
+    for x0 in (-2.0, 0.0, 3.0):
+        (t,) = tensors([x0])
+        (d1,) = torch_grads(3 * t**2 - 4 * t + 5, [t])
+        (d2,) = torch_grads(d1, [t])
+        assert f"x = {x0}: f'(x) = {d1.item()}, f''(x) = {d2.item()}" in section
+    # a tanh neuron's output: its gradient and curvature with respect to its inputs
+    n = Neuron(2, activation="tanh", rng=random.Random(7))
+    w, b = [p.data for p in n.w], n.b.data
+    tx = tensors([0.5, -1.0])
+    out = torch.tanh(b + w[0] * tx[0] + w[1] * tx[1])
+    H = [[g.item() for g in torch_grads(gi, tx, create_graph=True)] for gi in torch_grads(out, tx)]
+    shown = re.search(r"Hessian of the neuron's output: (\[\[.*\]\])", section)
+    assert shown and ast.literal_eval(shown.group(1)) == [pytest.approx(row, rel=1e-12) for row in H]
+    # Newton's method on the tutorial's f: where it stops
+    shown = re.findall(r"^newton step (\d): x = (\S+), y = (\S+)$", section, re.M)
+    point = [2.0, 1.5]
+    assert len(shown) >= 4
+    for _, sx, sy in shown:
+        tx, ty = tensors(point)
+        f = (tx - 1) ** 4 + (tx * ty - 2) ** 2 + torch.exp(0.3 * ty)
+        g = torch_grads(f, [tx, ty])
+        H = torch.stack([torch.stack(torch_grads(gi, [tx, ty], create_graph=True)) for gi in g])
+        step = torch.linalg.solve(H, torch.stack(g).detach())
+        point = [point[0] - step[0].item(), point[1] - step[1].item()]
+        assert (float(sx), float(sy)) == pytest.approx(point, rel=1e-12)
