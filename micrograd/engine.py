@@ -309,7 +309,8 @@ class Value:
         differentiated again; interior nodes still get plain numbers. As in
         PyTorch, a leaf whose gradient depends on it then refers to itself
         through its ``grad`` (a reference cycle, freed by the cycle collector);
-        ``grad()`` returns the same Values without storing them.
+        ``grad()`` returns the same Values without storing them. Read the
+        number as ``leaf.grad.data``: the optimizers expect numbers.
         """
         if create_graph:
             return self._backward_with_graph()
@@ -461,10 +462,12 @@ def _reverse(
                 continue
             if not create_graph:
                 contribution = d * g
-            elif type(d) is float and d == 1.0:  # exact shortcuts: 1 * g and -1 * g
+            elif type(d) is float and d == 1.0:  # exact shortcuts: 1 * g, -1 * g, d * 1
                 contribution = g
             elif type(d) is float and d == -1.0:
                 contribution = -g
+            elif type(g) is float and g == 1.0:
+                contribution = d
             else:
                 contribution = d * g
             previous = adjoint.get(child)
