@@ -149,6 +149,14 @@ def test_relu_has_a_step_for_derivative():
     assert d1.data == 1.0 and grad(d1, a)[0].data == 0.0
 
 
+def test_powers_differentiated_down_to_a_constant_at_zero_match_torch():
+    """x**3 at 0: 3x**2, 6x, 6, then 0 (d(x**1)/dx is the constant 1, never 0 * 0**-1 = 0 * inf)."""
+    for k, point in ((3, 0.0), (2, 0.0), (3, -1.5)):
+        ours = ours_tree(lambda a, k=k: a**k * 1.0, [point], order=4)
+        theirs = torch_tree(lambda a, k=k: a**k * 1.0, [point], order=4)
+        assert [ours[key] for key in sorted(theirs)] == [theirs[key] for key in sorted(theirs)]
+
+
 def test_edge_cases_of_pow_on_values_match_the_numbers():
     """The first derivative built as a Value has the float path's value at the edges too."""
     for build, x in [(lambda a: a**0.5, 0.0), (lambda a: a ** Value(2.0), 0.0), (lambda a: a**-1.5, 1e-300)]:
