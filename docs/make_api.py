@@ -30,6 +30,7 @@ MODULES = [
     ("engine", "the scalar `Value` and its graph; `backward()`"),
     ("primitives", "the closed table of primitives, each forward beside its local derivative"),
     ("nn", "`Module`, `Neuron`, `Layer`, `MLP`"),
+    ("functional", "second derivatives: `hessian` and `hvp`"),
     ("gradcheck", "finite-difference gradient checking"),
     ("losses", "loss functions built from `Value` operations"),
     ("optim", "optimizers and learning-rate schedules"),

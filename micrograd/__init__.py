@@ -1,7 +1,8 @@
 """micrograd: a tiny scalar-valued autograd engine and a neural-network library on top."""
 
-from .engine import Value, is_grad_enabled, no_grad, sum_of, topological_order
-from .gradcheck import gradcheck
+from .engine import Value, grad, is_grad_enabled, no_grad, sum_of, topological_order
+from .functional import hessian, hvp
+from .gradcheck import gradcheck, gradgradcheck
 from .losses import binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l2_regularization, mse_loss
 from .nn import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, CosineDecay, LinearDecay
@@ -30,6 +31,7 @@ __all__ += ["hinge_loss", "mse_loss", "binary_cross_entropy_with_logits", "cross
 __all__ += ["l2_regularization"]
 __all__ += ["SGD", "Adam", "AdamW", "LinearDecay", "CosineDecay"]
 __all__ += ["compile"]
+__all__ += ["grad", "hessian", "hvp", "gradgradcheck"]
 __version__ = "0.2.0"
 
 

@@ -6,13 +6,18 @@ order (two at most, except the n-ary sum of ``sum_of``) and the primitive that
 made it; local derivatives come from the primitive table in ``primitives.py``.
 No node holds a closure, so a dropped graph is freed by reference counting
 alone.
+
+``grad(outputs, inputs)`` (like ``torch.autograd.grad``) returns derivatives
+without touching ``.grad``; with ``create_graph=True`` they are Values with
+graphs of their own, built from the same primitives, so they can be
+differentiated again (second, third, ... derivatives).
 """
 
 from __future__ import annotations
 
 import functools
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from .primitives import (
     ADD,
@@ -256,6 +261,27 @@ class Value:
         """A new leaf with the same data, cut off from this graph."""
         return Value(self.data)
 
+    # -- conveniences: the number inside. Comparisons read ``.data`` and record
+    # nothing; ``==`` and hashing stay identity, since Values live in sets and dicts.
+    def item(self) -> Number:
+        """The number held (``.data``), as PyTorch's ``tensor.item()``."""
+        return self.data
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __lt__(self, other) -> bool:
+        return self.data < other.data if isinstance(other, Value) else _compare(other, self.data.__lt__)
+
+    def __le__(self, other) -> bool:
+        return self.data <= other.data if isinstance(other, Value) else _compare(other, self.data.__le__)
+
+    def __gt__(self, other) -> bool:
+        return self.data > other.data if isinstance(other, Value) else _compare(other, self.data.__gt__)
+
+    def __ge__(self, other) -> bool:
+        return self.data >= other.data if isinstance(other, Value) else _compare(other, self.data.__ge__)
+
     # -- reverse mode
     def _backward(self) -> None:
         """One chain-rule step: add this node's grad times each local derivative to its children."""
@@ -272,12 +298,22 @@ class Value:
         elif a is not None:
             a.grad += self._prim.derivative(self.data, a.data) * g
 
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False) -> None:
         """Add d(self)/d(leaf) to the ``grad`` of every leaf under this node.
 
         Interior nodes are given this pass's gradient (they start from zero), so
         calling ``backward()`` again adds exactly the same amount to the leaves.
+
+        With ``create_graph=True`` each leaf's ``grad`` becomes a Value with a
+        graph (added to what it held, as in PyTorch), so it can be
+        differentiated again; interior nodes still get plain numbers. As in
+        PyTorch, a leaf whose gradient depends on it then refers to itself
+        through its ``grad`` (a reference cycle, freed by the cycle collector);
+        ``grad()`` returns the same Values without storing them. Read the
+        number as ``leaf.grad.data``: the optimizers expect numbers.
         """
+        if create_graph:
+            return self._backward_with_graph()
         order = topological_order(self, leaves=False)
         for node in order:
             node.grad = 0.0
@@ -288,8 +324,158 @@ class Value:
         for node in reversed(order):
             node._backward()
 
+    def _backward_with_graph(self) -> None:
+        order = topological_order(self, leaves=False)
+        adjoint = _reverse(order, [self], [1.0], None, create_graph=True)
+        for node in order:
+            node.grad = _number(adjoint[node])
+        for leaf, g in adjoint.items():
+            if leaf._a is None:
+                old = leaf.grad
+                new = g if type(old) is not Value and old == 0 else old + g
+                leaf.grad = new if type(new) is Value else Value(new)
+
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
+
+
+def _compare(other, compare) -> bool:
+    """``compare(other)`` for a number; NotImplemented (so Python raises TypeError) otherwise."""
+    if isinstance(other, numbers.Real):
+        return compare(other)
+    return NotImplemented
+
+
+def _number(g) -> Number:
+    return g.data if type(g) is Value else g
+
+
+def _as_values(xs, what: str) -> list[Value]:
+    """``xs`` (a Value or a sequence of Values) as a list; TypeError naming ``what`` otherwise."""
+    if isinstance(xs, Value):
+        return [xs]
+    try:
+        xs = list(xs)
+    except TypeError:
+        raise TypeError(
+            f"grad() needs a Value or a sequence of Values as {what}, got {type(xs).__name__}"
+        ) from None
+    for x in xs:
+        if not isinstance(x, Value):
+            raise TypeError(
+                f"grad() needs Values as {what}, got {type(x).__name__} {x!r}: the {what} must be "
+                "nodes of the graph (wrap a number in Value() before computing with it)"
+            )
+    return xs
+
+
+def grad(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: Number | Value | Sequence[Number | Value] | None = None,
+    create_graph: bool = False,
+) -> list[Value]:
+    """The derivatives of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``.
+
+    Returns one Value per input: the sum over the outputs of ``grad_output *
+    d(output)/d(input)`` (``grad_outputs`` defaults to 1 for every output).
+    ``inputs`` may be any nodes of the graph, leaves or not; an input the
+    outputs do not depend on gets 0 (where PyTorch raises unless
+    ``allow_unused=True``, and then returns None). No ``.grad`` is touched.
+
+    With ``create_graph=False`` the results are new leaves holding the numbers
+    ``backward()`` would give. With ``create_graph=True`` they are built from
+    the primitives' derivatives as Values, so that ``grad()`` or ``backward()``
+    on them gives second derivatives, and so on to any order. A result may then
+    be a node of the graph itself (d(x*w)/dx is ``w``).
+
+    >>> x = Value(3.0)
+    >>> f = 3 * x**2 - 4 * x + 5
+    >>> (df,) = grad(f, x, create_graph=True)
+    >>> df.data, grad(df, x)[0].data
+    (14.0, 6.0)
+    """
+    outputs = _as_values(outputs, "outputs")
+    inputs = _as_values(inputs, "inputs")
+    if grad_outputs is None:
+        seeds = [1.0] * len(outputs)
+    else:
+        single = isinstance(grad_outputs, (Value, numbers.Real))
+        seeds = [grad_outputs] if single else list(grad_outputs)
+        if len(seeds) != len(outputs):
+            raise ValueError(
+                f"grad() got {len(seeds)} grad_outputs for {len(outputs)} outputs: give one per output"
+            )
+        for s in seeds:
+            if not isinstance(s, (Value, numbers.Real)):
+                raise TypeError(f"grad_outputs must be numbers or Values, got {type(s).__name__} {s!r}")
+        seeds = [s if create_graph and type(s) is Value else float(s) for s in seeds]
+    order, seen = [], set()
+    for out in outputs:  # one order for all outputs: each node after its children
+        for node in topological_order(out, leaves=False):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    adjoint = _reverse(order, outputs, seeds, set(inputs), create_graph)
+    results = []
+    for x in inputs:
+        g = adjoint.get(x, 0.0)
+        results.append(g if type(g) is Value else Value(g))
+    return results
+
+
+def _reverse(
+    order: list[Value], outputs: list[Value], seeds: list, wanted: set | None, create_graph: bool
+) -> dict:
+    """Every node's adjoint (d(seeds . outputs)/d(node)) in a dict, by one reverse walk of ``order``.
+
+    Numbers like ``_backward``'s (same operations, same order), or, with
+    ``create_graph``, Values computed from the primitives' derivatives applied
+    to the nodes themselves (numbers where nothing depends on a Value). Only
+    nodes on a path to a ``wanted`` node are visited (every node if None).
+    """
+    if wanted is not None:  # the nodes with a wanted node under them (or wanted themselves)
+        reaches = set(wanted)
+        for node in order:
+            if node not in reaches and any(c in reaches for c in node._children):
+                reaches.add(node)
+    adjoint: dict = {}
+    for out, seed in zip(outputs, seeds):
+        adjoint[out] = adjoint[out] + seed if out in adjoint else seed
+    for node in reversed(order):
+        g = adjoint.get(node)
+        if g is None or (wanted is not None and node not in reaches):
+            continue
+        a, b, prim = node._a, node._b, node._prim
+        if type(a) is tuple:
+            children = a + b
+        else:
+            children = (a,) if b is None else (a, b)
+        if create_graph:
+            local = prim.derivative(node, *children)
+        else:
+            local = prim.derivative(node.data, *[c.data for c in children])
+        if len(children) == 1:
+            local = (local,)
+        for child, d in zip(children, local, strict=True):
+            if wanted is not None and child not in reaches:
+                continue
+            if not create_graph:
+                contribution = d * g
+            elif type(d) is float and d == 1.0:  # exact shortcuts: 1 * g, -1 * g, d * 1
+                contribution = g
+            elif type(d) is float and d == -1.0:
+                contribution = -g
+            elif type(g) is float and g == 1.0:
+                contribution = d
+            else:
+                contribution = d * g
+            previous = adjoint.get(child)
+            if previous is None:
+                adjoint[child] = contribution if create_graph else 0.0 + contribution
+            else:
+                adjoint[child] = previous + contribution
+    return adjoint
 
 
 def topological_order(root: Value, *, leaves: bool = True) -> list[Value]:

@@ -14,6 +14,17 @@ functions that are smooth near the inputs: the central difference is off by
 about ``eps**2 * |f'''|`` from truncation plus ``|f| * 1e-16 / eps`` from
 rounding. At a kink (``relu`` at 0) or near a pole the two legitimately
 disagree; move the point or loosen the tolerance there.
+
+``gradgradcheck`` does the same one order up, like
+``torch.autograd.gradgradcheck``: the Hessian from differentiating the
+gradient graph (``grad(..., create_graph=True)``, then ``grad`` again) is
+compared, entry by entry, with central differences of the first derivatives,
+
+    H[i][j]  vs  (df/dx_i (x + eps e_j) - df/dx_i (x - eps e_j)) / (2 * eps),
+
+with the same acceptance rule and defaults. It catches a derivative that is
+right as a number but wrong as a function (one that reads ``.data``, say, and
+so has derivative 0), which ``gradcheck`` cannot see.
 """
 
 from __future__ import annotations
@@ -21,7 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .engine import Value
+from .engine import Value, grad
+from .functional import hessian
 
 
 @dataclass
@@ -89,6 +101,76 @@ def gradcheck(
         )
         raise AssertionError(f"gradient mismatch (atol={atol}, rtol={rtol}, eps={eps}): {lines}")
     return not failures
+
+
+@dataclass
+class GradgradcheckFailure:
+    """One second derivative d2f/dx_i dx_j whose analytic and numerical values disagree."""
+
+    i: int
+    j: int
+    analytic: float
+    numerical: float
+
+
+def numerical_hessian(
+    f: Callable[..., Value], inputs: Sequence[float], eps: float = 1e-6
+) -> list[list[float]]:
+    """Central differences of the first derivatives: ``H[i][j]`` estimates d(df/dx_i)/dx_j."""
+    point = [float(x) for x in inputs]
+    columns = []
+    for j in range(len(point)):
+        up, down = list(point), list(point)
+        up[j] += eps
+        down[j] -= eps
+        g_up, g_down = _gradient_at(f, up), _gradient_at(f, down)
+        columns.append([(u - d) / (2 * eps) for u, d in zip(g_up, g_down)])
+    return [[columns[j][i] for j in range(len(point))] for i in range(len(point))]
+
+
+def gradgradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[float],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
+    """Whether second derivatives agree with central differences of the first derivatives.
+
+    ``f`` takes one ``Value`` per input and returns a ``Value``. Each entry
+    (i, j) of ``hessian(f, inputs)`` passes when ``|analytic - numerical| <=
+    atol + rtol * |numerical|`` (see the module docstring for the numerical
+    side). On a mismatch, raises ``AssertionError`` naming every failing entry
+    (or returns False when ``raise_exception=False``).
+
+    >>> gradgradcheck(lambda x, y: x * y + x.tanh() * y.exp(), [0.5, -2.0])
+    True
+    """
+    if not inputs:
+        raise ValueError("gradgradcheck needs at least one input")
+    analytic = hessian(f, inputs)
+    numerical = numerical_hessian(f, inputs, eps)
+    failures = [
+        GradgradcheckFailure(i, j, a, n)
+        for i, (row_a, row_n) in enumerate(zip(analytic, numerical))
+        for j, (a, n) in enumerate(zip(row_a, row_n))
+        if not abs(a - n) <= atol + rtol * abs(n)
+    ]
+    if failures and raise_exception:
+        lines = "; ".join(
+            f"d2f/dx{f.i}dx{f.j}: second derivative {f.analytic!r}, finite difference {f.numerical!r}"
+            for f in failures
+        )
+        raise AssertionError(f"second derivative mismatch (atol={atol}, rtol={rtol}, eps={eps}): {lines}")
+    return not failures
+
+
+def _gradient_at(f: Callable[..., Value], point: list[float]) -> list[float]:
+    leaves = [Value(x) for x in point]
+    out = f(*leaves)
+    _check_output(out)
+    return [g.data for g in grad(out, leaves)]
 
 
 def _evaluate(f: Callable[..., Value], point: list[float]) -> float:

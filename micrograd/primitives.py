@@ -6,6 +6,14 @@ derivative of its output with respect to each input, given the output ``z``
 and the inputs. The eager engine (``engine.py``) and every faster backend
 implement exactly this table; tests enumerate ``PRIMITIVES`` and fail when a
 backend lacks a rule for one of them.
+
+Each derivative is written once, with arithmetic operators and the helper
+``_ln`` only, so that it works on two kinds of argument: plain numbers (the
+first-order fast path of ``backward()``) and ``Value`` nodes (``grad(...,
+create_graph=True)``), where it builds a graph that can be differentiated
+again. A derivative must therefore never read ``.data`` or call ``math`` on its
+arguments directly; a comparison (``relu``'s step, ``pow``'s sign of the base)
+reads the value and records nothing, so that piece has derivative 0.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ class Primitive:
     """One differentiable operation on scalars.
 
     ``forward(*inputs)`` returns the output; ``derivative(z, *inputs)`` returns
-    the local derivative dz/dx (unary) or a tuple of dz/dx_i (two or more inputs).
+    the local derivative dz/dx (unary) or a tuple of dz/dx_i (two or more inputs),
+    given numbers (``z`` the output's value) or Values (``z`` the output node).
     ``const`` holds the fixed exponent of ``pow_const``; it is None otherwise.
     """
 
@@ -34,16 +43,12 @@ class Primitive:
     const: float | None = None
 
 
-def _fail(error: type[Exception], message: str):
-    raise error(message)
-
-
 # --- forward functions that refuse silently-wrong results -------------------
 
 
 def _div(a, b):
     if b == 0:
-        _fail(ZeroDivisionError, f"division by zero: {a!r} / 0; the divisor must be nonzero")
+        raise ZeroDivisionError(f"division by zero: {a!r} / 0; the divisor must be nonzero")
     return a / b
 
 
@@ -51,19 +56,24 @@ def _pow(a, b):
     try:
         z = a**b
     except ZeroDivisionError:
-        _fail(ZeroDivisionError, f"0 cannot be raised to a negative power ({a!r} ** {b!r})")
+        raise ZeroDivisionError(f"0 cannot be raised to a negative power ({a!r} ** {b!r})") from None
     except OverflowError:
-        _fail(OverflowError, f"{a!r} ** {b!r} is too large for a float")
+        raise OverflowError(f"{a!r} ** {b!r} is too large for a float") from None
     if type(z) is complex:  # Python answers (-8) ** 0.5 with a complex number
-        _fail(
-            ValueError,
-            f"{a!r} ** {b!r} is not a real number: a negative base needs an integer exponent",
-        )
+        raise ValueError(f"{a!r} ** {b!r} is not a real number: a negative base needs an integer exponent")
     return z
 
 
+def _ln(x):
+    """The natural log of a number, or of a Value as a node (so it can be differentiated again)."""
+    return math.log(x) if isinstance(x, (int, float)) else x.log()
+
+
 def _pow_base_derivative(a, b):
-    """d(a**b)/da = b * a**(b-1), infinite where that power divides by zero."""
+    """d(a**b)/da = b * a**(b-1), infinite where that power divides by zero (a constant
+    then, also for Values: the derivative of inf is not taken)."""
+    if b == 1:  # a number 1 (a Value is == only to itself): a**0 is 1 for every a, so the
+        return 1.0 * b  # derivative is a constant, and x**2's third derivative at 0 is 0, not 0 * inf
     try:
         return b * a ** (b - 1)
     except ZeroDivisionError:
@@ -71,22 +81,22 @@ def _pow_base_derivative(a, b):
 
 
 def _pow_exponent_derivative(z, a):
-    """d(a**b)/db = a**b * log(a), as PyTorch defines it at and below zero."""
+    """d(a**b)/db = a**b * log(a), as PyTorch defines it at and below zero (and nan for a nan)."""
     if a > 0:
-        return z * math.log(a)
-    return 0.0 if a == 0 else math.nan
+        return z * _ln(a)
+    return 0.0 if a >= 0 else math.nan
 
 
 def _exp(a):
     try:
         return math.exp(a)
     except OverflowError:
-        _fail(OverflowError, f"exp({a!r}) is too large for a float (the limit is about exp(709.78))")
+        raise OverflowError(f"exp({a!r}) is too large for a float (the limit is about exp(709.78))") from None
 
 
 def _log(a):
     if a <= 0:
-        _fail(ValueError, f"log is defined only for positive numbers, got {a!r}")
+        raise ValueError(f"log is defined only for positive numbers, got {a!r}")
     return math.log(a)
 
 
@@ -98,7 +108,8 @@ def _sigmoid(a):
 
 
 # --- the table ---------------------------------------------------------------
-# name, symbol, arity, forward, local derivative(s) given output z and inputs
+# name, symbol, arity, forward, local derivative(s) given output z and inputs,
+# all numbers or all Values (see the module docstring)
 
 ADD = Primitive("add", "+", 2, operator.add, lambda z, a, b: (1.0, 1.0))
 # x0 + x1 + ... + xn added left to right, as a chain of ADDs would, in one node

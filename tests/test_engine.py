@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import operator
 
 import pytest
 import torch
@@ -216,3 +217,32 @@ def test_topological_order_lists_each_node_once_after_its_children():
 def test_topological_order_refuses_a_non_value():
     with pytest.raises(TypeError, match="needs a Value, got float"):
         topological_order(1.0)
+
+
+def test_float_item_and_ordering_read_data_like_torch():
+    a, b = Value(2.5), Value(-1.0)
+    ta, tb = torch.tensor(2.5, dtype=torch.float64), torch.tensor(-1.0, dtype=torch.float64)
+    assert float(a) == float(ta) == 2.5 and type(float(Value(3))) is float
+    assert a.item() == ta.item() and Value(3).item() == 3 and type(Value(3).item()) is int
+    pairs = [(a, b, ta, tb), (a, 2.5, ta, 2.5), (b, 0, tb, 0), (2.5, a, 2.5, ta), (a, a, ta, ta)]
+    for x, y, tx, ty in pairs:
+        got = (x < y, x <= y, x > y, x >= y)
+        want = tuple(bool(r) for r in (tx < ty, tx <= ty, tx > ty, tx >= ty))
+        assert got == want and all(type(r) is bool for r in got), (x, y)
+    loss = a * b
+    if loss < 0.01:  # the learner's check
+        recorded = loss._children
+    assert recorded == (a, b) and a.grad == 0  # comparing records nothing
+
+
+def test_equality_and_hashing_stay_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and a == a and len({a, b}) == 2 and {a: 1}[a] == 1
+    assert (a <= b) and (a >= b)  # equal numbers, different nodes
+
+
+def test_ordering_with_a_non_number_raises():
+    with pytest.raises(TypeError, match="'<' not supported"):
+        operator.lt(Value(1.0), "x")
+    with pytest.raises(TypeError, match="'>=' not supported"):
+        operator.ge(Value(1.0), None)

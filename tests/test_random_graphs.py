@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd.engine import Value, dot, sum_of
+from micrograd.engine import Value, dot, grad, sum_of
 
 # each op takes earlier nodes (so subexpressions are shared) and stays in its domain
 OPS = {
@@ -132,3 +133,50 @@ def test_random_dags_match_torch(program, leaves, nary):
     for ours, theirs in zip(inputs, tinputs):
         g = theirs.t.grad.item() if theirs.t.grad is not None else 0.0
         assert math.isclose(ours.grad, g, rel_tol=1e-9, abs_tol=1e-9), (ours.grad, g)
+
+
+def torch_grads(y, xs):
+    """torch.autograd.grad with create_graph=True, zeros where y does not depend on an input."""
+    if not y.requires_grad:
+        return [torch.zeros((), dtype=torch.float64) for _ in xs]
+    gs = torch.autograd.grad(y, xs, create_graph=True, allow_unused=True)
+    return [torch.zeros((), dtype=torch.float64) if g is None else g for g in gs]
+
+
+def ours_grads(y, xs):
+    return grad(y, xs, create_graph=True)
+
+
+def higher_derivatives(root, inputs, grads):
+    """Gradient, full Hessian, and the third derivative D3f[v, v, .] for v = (1, -0.5, 1, -0.5, ...)."""
+    v = [1.0 if i % 2 == 0 else -0.5 for i in range(len(inputs))]
+    g = grads(root, inputs)
+    hessian = [grads(gi, inputs) for gi in g]
+    hv = grads(sum((vi * gi for vi, gi in zip(v, g)), 0.0 * g[0]), inputs)  # H v
+    third = grads(sum((vi * hi for vi, hi in zip(v, hv)), 0.0 * hv[0]), inputs)  # d(v.Hv)/dx
+    return [x.item() for x in g], [[x.item() for x in row] for row in hessian], [x.item() for x in third]
+
+
+@settings(max_examples=150, deadline=None)
+@given(program=programs, leaves=leaf_values, nary=st.booleans())
+def test_random_dags_second_and_third_derivatives_match_torch(program, leaves, nary):
+    """create_graph=True on random DAGs (every primitive, shared subexpressions) against
+    torch.autograd.grad(create_graph=True) in float64, within 1e-10 relative."""
+
+    def add_ours(ns):
+        return sum_of(ns) if nary else sum(ns[1:], ns[0])
+
+    inputs, root = run(program, leaves, Value, add_ours, lambda a, b, c: dot((a, b, c), (c, a)))
+    ours = higher_derivatives(root, inputs, ours_grads)
+
+    def leaf(x):
+        return T(torch.tensor(x, dtype=torch.float64, requires_grad=True))
+
+    tinputs, troot = run(
+        program, leaves, leaf, lambda ns: sum(ns[1:], ns[0]), lambda a, b, c: a + b * c + c * a
+    )
+    theirs = higher_derivatives(troot.t, [t.t for t in tinputs], torch_grads)
+    for mine, want in zip(ours, theirs):
+        flat_mine = [x for row in mine for x in row] if isinstance(mine[0], list) else mine
+        flat_want = [x for row in want for x in row] if isinstance(want[0], list) else want
+        assert flat_mine == pytest.approx(flat_want, rel=1e-10, abs=1e-10)
