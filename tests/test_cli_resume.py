@@ -203,3 +203,43 @@ def test_stop_after_splits_a_run_into_sessions(tmp_path, capsys):
     assert "trained steps 9 to 11" in capsys.readouterr().out
     for result in RESULTS:
         assert (split / result).read_bytes() == (whole / result).read_bytes(), result
+
+
+def test_a_real_ctrl_c_in_another_process(tmp_path):
+    """SIGINT, as Ctrl-C sends it, to `python -m micrograd train` once it has printed step 5
+    (300 steps: about 2 s still to go, far more than the signal takes)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    argv = [
+        "train",
+        "--engine",
+        "eager",
+        "--steps",
+        "300",
+        "--hidden",
+        "4",
+        "--optimizer",
+        "adam",
+        "--no-plots",
+    ]
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    assert main([*argv, "--no-progress", "--out", str(whole)]) == 0
+    repo = str(Path(__file__).resolve().parents[1])
+    env = dict(
+        os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", "")
+    )
+    command = [sys.executable, "-m", "micrograd", *argv, "--print-every", "1", "--out", str(stopped)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stdout:
+        if line.startswith("step 5 "):
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 130, err
+    assert re.search(r"interrupted after \d+ of 300 steps", err) and "Traceback" not in err, err
+    assert main(["train", "--resume", str(stopped), "--no-progress"]) == 0
+    for result in RESULTS:
+        assert (stopped / result).read_bytes() == (whole / result).read_bytes(), result
