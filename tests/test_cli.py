@@ -328,7 +328,7 @@ def test_help_documents_every_option(capsys):
     for flag in ["--steps", "--batch-size", "--seed", "--out", "--engine"]:
         assert flag in text
     subcommands = build_parser()._subparsers._group_actions[0].choices
-    assert sorted(subcommands) == ["evaluate", "graph", "predict", "train"]
+    assert sorted(subcommands) == ["evaluate", "export", "graph", "import", "predict", "train"]
     for name, subparser in subcommands.items():
         for action in subparser._actions:
             assert action.help, f"micrograd {name} {action.option_strings} has no help"

@@ -644,7 +644,7 @@ def test_the_command_line_guide_explains_every_command_and_option() -> None:
                     missing.append(f"micrograd {name} {option}")
             if not action.option_strings and f"`{action.dest}`" not in prose:
                 missing.append(f"micrograd {name} <{action.dest}>")
-    assert len(subparsers.choices) == 4
+    assert len(subparsers.choices) == 6
     assert not missing, f"docs/cli.md does not explain: {missing}"
 
 

@@ -5,8 +5,11 @@
     micrograd predict --model runs/iris/model.json --csv new.csv
     micrograd evaluate --model runs/iris/model.json --csv test.csv
     micrograd graph "tanh(x*w + b)" --set x=2 w=-3 b=6.88 --out neuron.svg
+    micrograd train --resume runs/moons  a run stopped with Ctrl-C, continued to the same numbers
+    micrograd export runs/iris/model.json iris.pt       (and back: micrograd import iris.pt iris.json)
 
-One module per subcommand (``train``, ``predict``, ``evaluate``, ``graph``), each
+One module per subcommand (``train``, ``predict``, ``evaluate``, ``graph``; ``torchfile``
+holds ``export`` and ``import``, ``resume`` the checkpoints of ``train``), each
 defining a ``Command``: a name, a line of help, a function that adds its arguments
 and a function that runs it. To add one, write such a module and append its
 Command to ``app.COMMANDS``. ``options`` holds ``train``'s table of options, the

@@ -14,10 +14,11 @@ from .common import Command, CommandError
 from .evaluate import EVALUATE
 from .graph import GRAPH
 from .predict import PREDICT
+from .torchfile import EXPORT, IMPORT
 from .train import TRAIN
 
 # the subcommands, in the order 'micrograd --help' lists them; append new ones here
-COMMANDS: list[Command] = [TRAIN, PREDICT, EVALUATE, GRAPH]
+COMMANDS: list[Command] = [TRAIN, PREDICT, EVALUATE, GRAPH, EXPORT, IMPORT]
 
 
 class _Parser(argparse.ArgumentParser):

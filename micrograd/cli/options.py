@@ -150,7 +150,18 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("--no-progress", RUN, "do not show the progress bar", False, action="store_true", field=None),
     Option("--no-plots", RUN, "do not draw loss.png and decision_boundary.png", False, action="store_true",
            field=None),
+    Option("--resume", RUN, "continue the stopped run in DIR (its --out) where it stopped, with the settings "
+           "of its config.json; only the options that change no result may be given with it", None,
+           metavar="DIR", field=None),
+    Option("--stop-after", RUN, "stop after N steps (of --steps), saved to checkpoint.json to resume from "
+           "later", None, type=positive_int, metavar="N", field=None),
+    Option("--checkpoint-every", RUN, "also save the run to checkpoint.json every N steps, so that a run "
+           "killed without Ctrl-C can be resumed (default: only on Ctrl-C)", None, type=positive_int,
+           metavar="N", field=None),
 )  # fmt: skip
+
+# what may be given with --resume: the options that change no result
+RESUME_OPTIONS = tuple(o.flag for o in TRAIN_OPTIONS if o.field is None)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -167,7 +178,39 @@ def add_options(parser: argparse.ArgumentParser) -> None:
             target = exclusive[o.group]
         settings = {"type": o.type, "choices": o.choices, "metavar": o.metavar, "action": o.action}
         kwargs = {k: v for k, v in settings.items() if v is not None}
-        target.add_argument(o.flag, help=o.help.format(default=show(o.default)), default=o.default, **kwargs)
+        # no default here: fill_defaults gives them, so that a run can tell what was given
+        target.add_argument(
+            o.flag, help=o.help.format(default=show(o.default)), default=argparse.SUPPRESS, **kwargs
+        )
+
+
+def fill_defaults(args: argparse.Namespace) -> set[str]:
+    """Give each option of ``TRAIN_OPTIONS`` missing from ``args`` its default; return the flags given."""
+    given = set()
+    for o in TRAIN_OPTIONS:
+        if hasattr(args, o.dest):
+            given.add(o.flag)
+        else:
+            setattr(args, o.dest, list(o.default) if isinstance(o.default, list) else o.default)
+    return given
+
+
+def config_argv(config: Mapping[str, Any]) -> list[str]:
+    """The command line that makes the run ``config`` (a config.json) describes: each saved setting as
+    its option (``--hidden 16,16``, ``--no-standardize``, ...); ``KeyError`` names a missing one."""
+    argv = []
+    for o in TRAIN_OPTIONS:
+        field = o.config_field
+        if field is None or config[field] is None or (o.flag == "--dataset" and config["csv"] is not None):
+            continue
+        value = config[field]
+        if o.action == "store_true":
+            argv += [o.flag] if value else []
+        elif o.action is argparse.BooleanOptionalAction:
+            argv.append(o.flag if value else f"--no-{o.dest.replace('_', '-')}")
+        else:
+            argv.append(f"{o.flag}={show(value)}")  # one word: a value may start with '-'
+    return argv
 
 
 TrainConfig = make_dataclass(

@@ -27,7 +27,26 @@ from ..nn import MLP
 from ..optim import OPTIMIZERS, ConstantLR, CosineDecay, LinearDecay, Optimizer
 from ..train import STATIC_LOSSES, StepResult, choose_engine, default_loss, fit, n_outputs
 from .common import Command, CommandError, check_writable_directory
-from .options import LEARNING_RATES, LR_END_FACTOR, NOISE, TrainConfig, add_options, optimizer_default
+from .options import (
+    LEARNING_RATES,
+    LR_END_FACTOR,
+    NOISE,
+    TrainConfig,
+    add_options,
+    fill_defaults,
+    optimizer_default,
+)
+from .resume import (
+    CHECKPOINT,
+    CONFIG,
+    RunKeeper,
+    StopRequested,
+    check_resume_options,
+    open_checkpoint,
+    restore,
+    resume_command,
+    saved_arguments,
+)
 
 PICTURES = ("loss.png", "decision_boundary.png")  # every picture a run may draw, in the order drawn
 
@@ -74,7 +93,7 @@ def _check_combination(args: argparse.Namespace, loss: str, n_classes: int) -> N
 def resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
     """The run's ``TrainConfig``: the options as given, and a value for each default that depends on others.
 
-    Refuses contradicting options and an ``--out`` that cannot be written, with a ``CommandError``.
+    Refuses contradicting options with a ``CommandError``.
     """
     from_csv = args.csv is not None
     loss = default_loss(len(data.classes)) if args.loss == "auto" else args.loss
@@ -94,7 +113,6 @@ def resolve(args: argparse.Namespace, data: Dataset) -> TrainConfig:
         except ImportError:
             raise CommandError("--engine compiled needs numpy: pip install numpy") from None
     out = str(Path("runs") / data.name) if args.out is None else args.out
-    check_writable_directory(out)
     given = dict(vars(args), data=data.name if from_csv else args.dataset)
     return TrainConfig(
         **{
@@ -129,15 +147,15 @@ def make_schedule(cfg: TrainConfig) -> Callable[[int], float]:
     return kind(cfg.lr, cfg.lr_end, cfg.steps)
 
 
-def _progress(steps: int, disable: bool) -> Any:
-    """A tqdm bar over the steps, or None when tqdm is missing or the bar is off."""
+def _progress(steps: int, start: int, disable: bool) -> Any:
+    """A tqdm bar over the steps (``start`` of them done), or None when tqdm is missing or the bar is off."""
     if disable:
         return None
     try:
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=steps, desc="training", unit="step", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=steps, initial=start, desc="training", unit="step", file=sys.stderr, dynamic_ncols=True)
 
 
 def metrics_csv(history: list[StepResult]) -> str:
@@ -167,11 +185,15 @@ def _split(cfg: TrainConfig, data: Dataset) -> tuple[Dataset, Dataset | None, St
     return train_data, val_data, standardizer, fit_data
 
 
-def _train(args: argparse.Namespace, cfg: TrainConfig, mlp: MLP, fit_data: Dataset) -> list[StepResult]:
-    """Run ``fit`` as configured, with the progress bar and the ``--print-every`` lines."""
-    bar = _progress(cfg.steps, args.no_progress)
+def _train(
+    args: argparse.Namespace, cfg: TrainConfig, fit_data: Dataset, keeper: RunKeeper, start: int
+) -> list[StepResult]:
+    """Run ``fit`` from step ``start`` as configured, with the progress bar and the ``--print-every``
+    lines; ``keeper`` records every step. Returns the record of every step, from step 0."""
+    bar = _progress(cfg.steps, start, args.no_progress)
 
     def on_step(r: StepResult) -> None:
+        keeper.after_step(r)
         if bar is not None:
             bar.set_postfix(loss=f"{r.loss:.4g}", acc=f"{100 * r.accuracy:.1f}%", refresh=False)
             bar.update(1)
@@ -183,32 +205,69 @@ def _train(args: argparse.Namespace, cfg: TrainConfig, mlp: MLP, fit_data: Datas
                 print(line)
 
     try:
-        return fit(
-            mlp,
+        fit(
+            keeper.mlp,
             fit_data,
-            make_optimizer(cfg, mlp.parameters()),
+            keeper.optimizer,
             loss=cfg.loss,
             steps=cfg.steps,
             schedule=make_schedule(cfg),
             l2=cfg.l2,
             batch_size=cfg.batch_size,
-            rng=random.Random(cfg.seed),
+            rng=random.Random(cfg.seed),  # as the run started: fit skips the batches of steps done
             engine=cfg.engine,
             on_step=on_step,
+            start_step=start,
         )
     finally:
         if bar is not None:
             bar.close()
+    return keeper.history
+
+
+def config_json(cfg: TrainConfig) -> str:
+    """config.json's text."""
+    return json.dumps(asdict(cfg), indent=2) + "\n"
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Train a model as the options say, then write model.json, metrics.csv, config.json and plots."""
+    """Train a model as the options say (or resume a stopped run), then write model.json,
+    metrics.csv, config.json and plots."""
+    given = fill_defaults(args)
+    if args.resume is not None:
+        return _resume(args, given)
     data = load_training_data(args)
     cfg = resolve(args, data)
+    check_writable_directory(cfg.out)
+    return _run(args, cfg, data, Path(cfg.out))
+
+
+def _resume(args: argparse.Namespace, given: set[str]) -> int:
+    """Continue the stopped run in ``--resume DIR``, rebuilt from its config.json and checkpoint.json."""
+    check_resume_options(given)
+    out = Path(args.resume)
+    saved, config = saved_arguments(out)
+    data = load_training_data(saved)
+    cfg = resolve(saved, data)
+    if asdict(cfg) != config:
+        changed = ", ".join(k for k, v in asdict(cfg).items() if config.get(k) != v)
+        raise CommandError(
+            f"{out / CONFIG} is not as micrograd train writes it (see {changed}); start a new run"
+        )
+    if not (out / CHECKPOINT).exists():
+        if (out / "model.json").exists():
+            print(f"the run in {out} is finished ({cfg.steps} steps): nothing to resume")
+            return 0
+        raise CommandError(f"--resume {out}: no {CHECKPOINT} there, so no stopped run to resume")
+    check_writable_directory(out, "--resume")
+    return _run(args, cfg, data, out, open_checkpoint(out))
+
+
+def _run(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, out: Path, checkpoint: Any = None) -> int:
+    """Train the run ``cfg`` describes into ``out`` (from ``checkpoint``, if given) and report."""
     print("configuration:")
     for key, value in asdict(cfg).items():
         print(f"  {key}: {json.dumps(value)}")
-
     train_data, val_data, standardizer, fit_data = _split(cfg, data)
     rng = random.Random(cfg.seed)  # the initial weights, as after random.seed(seed)
     mlp = MLP(data.n_features, cfg.hidden + [n_outputs(cfg.loss, len(data.classes))], cfg.activation, rng=rng)
@@ -217,18 +276,58 @@ def run_train(args: argparse.Namespace) -> int:
         f"activation={cfg.activation!r}) with {len(mlp.parameters())} parameters; "
         f"{len(train_data)} training examples, classes {', '.join(data.classes)}"
     )
+    optimizer = make_optimizer(cfg, mlp.parameters())
+    start = 0 if checkpoint is None else restore(checkpoint, mlp, optimizer, cfg.steps, out / CHECKPOINT)
+    if checkpoint is not None:
+        print(f"resuming at step {start} of {cfg.steps}, from {out / CHECKPOINT}")
+    done = [] if checkpoint is None else checkpoint.history
+    keeper = RunKeeper(out, config_json(cfg), mlp, optimizer, done, args.checkpoint_every, args.stop_after)
     started = time.perf_counter()
-    history = _train(args, cfg, mlp, fit_data)
-    seconds = time.perf_counter() - started
+    try:
+        history = _train(args, cfg, fit_data, keeper, start)
+        seconds = time.perf_counter() - started
+        # every result is written only now, after training succeeded, and each one atomically
+        clf = Classifier(mlp, data.classes, data.feature_names, standardizer, cfg.loss, cfg.target)
+        written = write_results(clf, data, history, cfg, out, plots=not args.no_plots)
+    except (KeyboardInterrupt, StopRequested) as e:
+        return _stopped(keeper, cfg, out, interrupted=isinstance(e, KeyboardInterrupt))
+    keeper.finished()
+    _report(cfg, history, start, seconds, clf, train_data, val_data, written, out)
+    return 0
 
-    # every file is written only now, after training succeeded, and each one atomically
-    clf = Classifier(mlp, data.classes, data.feature_names, standardizer, cfg.loss, cfg.target)
-    out = Path(cfg.out)
-    written = write_results(clf, data, history, cfg, out, plots=not args.no_plots)
 
+def _stopped(keeper: RunKeeper, cfg: TrainConfig, out: Path, *, interrupted: bool) -> int:
+    """Save the stopped run for ``--resume`` and say so; the exit status (130 after Ctrl-C, as a shell's)."""
+    steps = keeper.save()
+    done, saved = f"after {steps} of {cfg.steps} steps", f"saved them to {out / CHECKPOINT}"
+    if interrupted:
+        print(
+            f"\nmicrograd train: interrupted {done}; {saved}; resume with `{resume_command(out)}`",
+            file=sys.stderr,
+        )
+        return 130
+    print(f"stopped {done}, as --stop-after asked; {saved}\nresume with: {resume_command(out)}")
+    return 0
+
+
+def _report(
+    cfg: TrainConfig,
+    history: list[StepResult],
+    start: int,
+    seconds: float,
+    clf: Classifier,
+    train_data: Dataset,
+    val_data: Dataset | None,
+    written: list[str],
+    out: Path,
+) -> None:
+    """The lines a run ends with: its last step, the final accuracy, and the files written."""
     last = history[-1]
+    trained = f"{cfg.steps} steps" if start == 0 else f"steps {start} to {cfg.steps - 1}"
+    if start == cfg.steps:
+        trained = "no steps (all were done)"
     print(
-        f"trained {cfg.steps} steps in {seconds:.1f} s; last step: loss {last.loss:.6g}, "
+        f"trained {trained} in {seconds:.1f} s; last step: loss {last.loss:.6g}, "
         f"accuracy {100 * last.accuracy:.1f}%"
     )
     print(f"final model: {_accuracy_line(clf, train_data, 'training')}")
@@ -238,7 +337,6 @@ def run_train(args: argparse.Namespace) -> int:
     pictures = [str(out / name) for name in written if name in PICTURES]
     if pictures:
         print(f"pictures: {' and '.join(pictures)}")
-    return 0
 
 
 def write_results(
@@ -253,7 +351,7 @@ def write_results(
     out.mkdir(parents=True, exist_ok=True)
     save_model(clf, out / "model.json")
     atomic_write_text(out / "metrics.csv", metrics_csv(history))
-    atomic_write_text(out / "config.json", json.dumps(asdict(cfg), indent=2) + "\n")
+    atomic_write_text(out / CONFIG, config_json(cfg))
     written = ["model.json", "metrics.csv", "config.json"]
     if plots:
         written += _draw(clf, data, history, out)
