@@ -43,6 +43,7 @@ MODULES = [
     ("compile", "the compiled numpy backend"),
     ("cli", "the `micrograd` command"),
     ("graph_cli", "`micrograd graph`"),
+    ("installcheck", "is Karpathy's `micrograd` installed over this one? (the name clash)"),
 ]
 
 

@@ -52,7 +52,8 @@ import pytest
 from conftest import moons_demo_trace, reference_figures
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+# docs/pypi.md is README.md without relative links (docs/make_pypi.py), checked against it below
+DOCS = [REPO / "README.md", *sorted(p for p in (REPO / "docs").rglob("*.md") if p.name != "pypi.md")]
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*(.*?)\s*$")
 _PYTHONISH = re.compile(r"^(py|pycon|python\d*|ipython\d*|python\s.*)$", re.IGNORECASE)
@@ -400,6 +401,75 @@ def test_relative_links_and_images_resolve(path: Path) -> None:
         if not (path.parent / target.split("#")[0]).exists():
             missing.append(target)
     assert not missing, f"{_rel(path)} links to files that do not exist: {missing}"
+
+
+def _relative_targets(text: str) -> list[str]:
+    """The targets of the links and images of a Markdown text that are not web addresses or anchors."""
+    prose = re.sub(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1\s*$", "", text, flags=re.S | re.M)
+    targets = re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", prose)
+    targets += re.findall(r"<img [^>]*src=\"([^\"]+)\"", prose)
+    targets += re.findall(r"^\s*\[[^\]]+\]:\s*(\S+)", prose, re.M)  # reference-style links
+    return [t for t in targets if not re.match(r"^[a-z][a-z0-9+.-]*:|^#", t, re.I)]
+
+
+@pytest.fixture(scope="module")
+def make_pypi():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_pypi", REPO / "docs" / "make_pypi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pypi_description_is_the_readme_without_relative_links(make_pypi) -> None:
+    """PyPI shows docs/pypi.md (pyproject's readme): the README, but no link or picture that only
+    works inside the repository."""
+    current = (REPO / "docs" / "pypi.md").read_text(encoding="utf-8")
+    assert current == make_pypi.generate(), "docs/pypi.md is out of date: run python docs/make_pypi.py"
+    assert _relative_targets((REPO / "README.md").read_text(encoding="utf-8")), "the README has none to drop"
+    assert _relative_targets(current) == []
+    assert 'readme = { file = "docs/pypi.md"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    # the code is the README's, block for block
+    assert [c.code.text for c in parse_cells(REPO / "docs" / "pypi.md")] == [
+        c.code.text for c in parse_cells(REPO / "README.md")
+    ]
+
+
+def test_pypi_generator_drops_each_kind_of_relative_link(make_pypi) -> None:
+    readme = (
+        "# t\n\nSee [the guide](docs/cli.md) and [micrograd](https://github.com/karpathy/micrograd).\n\n"
+        '![a picture](docs/images/x.png)\n\n<img src="docs/images/y.png" alt="y">\n\n'
+        "```python\nprint('[not a link](a.md)')\n```\n"
+    )
+    assert len(_relative_targets(readme)) == 3
+    text = make_pypi.generate(readme)
+    assert _relative_targets(text) == []
+    assert "the guide (`docs/cli.md`)" in text
+    assert "[micrograd](https://github.com/karpathy/micrograd)" in text
+    assert "print('[not a link](a.md)')" in text
+
+
+def _readme_cells() -> list[Cell]:
+    return [c for c in parse_cells(REPO / "README.md") if not c.console and c.skip_reason is None]
+
+
+@pytest.mark.parametrize("index", range(len(_readme_cells())), ids=lambda i: f"block{i + 1}")
+def test_each_readme_block_runs_on_its_own(index: int, tmp_path: Path) -> None:
+    """A reader copies one block, not the page: each python block of the README, alone in a fresh
+    namespace and folder, runs (its imports included) and prints what the page shows."""
+    cell = _readme_cells()[index]
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    end = (cell.output or cell.code).line + len((cell.output or cell.code).text.splitlines()) + 1
+    # the block (and its output block) at their own lines, so failures name the README's lines
+    doc = tmp_path / "README.md"
+    doc.write_text("\n" * (cell.code.line - 1) + "\n".join(lines[cell.code.line - 1 : end]) + "\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    try:
+        assert run_markdown(doc, work) == 1
+    except DocError as err:
+        pytest.fail(f"README.md:{cell.code.line}: this block does not run on its own:\n{err}", pytrace=False)
 
 
 # --- the harness itself: it must catch a changed number -------------------------------------
