@@ -46,14 +46,17 @@ format: $(DEV_OK)
 bench: $(DEV_OK)
 	$(PY) benchmarks/bench_engine.py --original-dir $(ORIGINAL)
 
-# The suite on each Python version present, each in a venv of its own (.venvs/pyX.Y). PyTorch comes
+# The suite on each Python version present (on PATH, or one pyenv installed but did not select),
+# each in a venv of its own (.venvs/pyX.Y). PyTorch comes
 # only from a wheel already on this machine (pip --no-index); where there is none, the tests that
 # compare with it skip and the rest run. One line per version; fails if any version fails.
 VERSIONS ?= 3.10 3.11 3.12 3.13
 test-versions:
 	@mkdir -p .venvs; status=0; \
 	for v in $(VERSIONS); do \
-	    py=$$(command -v python$$v) || { echo "python$$v: not found"; continue; }; \
+	    py=$$(for c in $$(command -v python$$v) $$HOME/.pyenv/versions/$$v.*/bin/python$$v; do \
+	        $$c -c '' 2>/dev/null && echo $$c && break; done); \
+	    [ -n "$$py" ] || { echo "python$$v: not found"; continue; }; \
 	    env=.venvs/py$$v; log=.venvs/py$$v.log; \
 	    { [ -x $$env/bin/python ] || $$py -m venv $$env; } && \
 	    $$env/bin/python -m pip install --quiet -e '.[test]' >$$log 2>&1 || { echo "python$$v: install failed ($$log)"; status=1; continue; }; \

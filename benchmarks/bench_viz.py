@@ -1,9 +1,9 @@
 """How long the graph pictures take on big graphs: draw_dot (building, then dot rendering) and draw_html.
 
-    python benchmarks/bench_viz.py            # the seeds' MLP loss and the moons loss on 1 and 4 samples
+    python benchmarks/bench_viz.py            # the notebook's MLP loss and the moons loss on 1 and 4 samples
     python benchmarks/bench_viz.py --full    # also the full moons loss (draw_dot only; see --render-full)
 
-Graphs: the seeds' MLP(3, [4, 4, 1]) sum-of-squares loss over their 4 samples,
+Graphs: the notebook's MLP(3, [4, 4, 1]) sum-of-squares loss over their 4 samples,
 and the moons demo's loss (MLP(2, [16, 16, 1]), hinge + L2) on the first n
 samples. Times are medians of --repeat runs; rendering calls Graphviz `dot`.
 """
@@ -25,7 +25,7 @@ from micrograd.nn import MLP  # noqa: E402
 from micrograd.viz import draw_dot, draw_html, large_graph_attrs, trace  # noqa: E402
 
 
-def seeds_mlp_loss() -> Value:
+def notebook_mlp_loss() -> Value:
     random.seed(1337)
     mlp = MLP(3, [4, 4, 1], activation="tanh")
     xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -69,7 +69,7 @@ def main() -> None:
     ap.add_argument("--render-full", action="store_true", help="also render the full moons loss (very slow)")
     args = ap.parse_args()
 
-    cases = [("seeds MLP loss, 4 samples", seeds_mlp_loss), ("moons loss, 1 sample", lambda: moons_loss(1))]
+    cases = [("notebook MLP loss, 4 samples", notebook_mlp_loss), ("moons loss, 1 sample", lambda: moons_loss(1))]
     cases.append(("moons loss, 4 samples", lambda: moons_loss(4)))
     if args.full:
         cases.append(("moons loss, 100 samples", lambda: moons_loss(100)))

@@ -6,7 +6,8 @@ installed second overwrites the other's ``__init__.py``, ``engine.py`` and
 who has the original from the lecture ends up with a package that half works.
 ``clash_message()`` notices that cheaply (standard library only, a metadata
 lookup and three small files hashed) and says how to fix it; the ``micrograd``
-command and the import errors a broken mix causes print it.
+command (``command()`` is its entry point) and the import error of our
+``__init__`` in a broken mix print it.
 
 ``python -m micrograd.installcheck`` prints the diagnosis; it works even when
 the other distribution's files have replaced ours.
@@ -20,7 +21,7 @@ import importlib.metadata
 import sys
 from pathlib import Path
 
-__all__ = ["FIX", "clash_message"]
+__all__ = ["FIX", "clash_message", "command"]
 
 FIX = "pip uninstall -y micrograd micrograd-plus && pip install micrograd-plus"
 PACKAGE = Path(__file__).resolve().parent
@@ -86,6 +87,26 @@ def clash_message() -> str | None:
         "micrograd-plus runs the original's code unchanged; to keep the original itself, "
         "give it a virtual environment of its own."
     )
+
+
+def command(argv: list[str] | None = None) -> int:
+    """The ``micrograd`` console script: ``micrograd.cli.main``, after checking the installation.
+
+    A broken mix usually fails while the command line is imported; then this
+    says why and how to fix it instead of a traceback. A mix that still works
+    (the original installed first) gets a warning on stderr.
+    """
+    message = clash_message()
+    try:
+        from micrograd.cli import main
+    except ImportError as err:
+        if message is None:
+            raise
+        print(f"micrograd: error: {err}\n{message}", file=sys.stderr)
+        return 1
+    if message is not None:
+        print(f"micrograd: warning: {message}", file=sys.stderr)
+    return main(argv)
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Loss functions, each built from ``Value`` operations so ``backward()`` and ``draw_dot`` see every step.
 
-Every loss averages over the batch the way the seeds' demo does,
+Every loss averages over the batch the way the moons demo of Karpathy's micrograd notebook does,
 ``sum(losses) * (1.0 / len(losses))``, so the demo's numbers come out to the last digit.
 Targets are plain numbers (or class indices); predictions are ``Value``s.
 """

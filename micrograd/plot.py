@@ -58,7 +58,7 @@ def plot_decision_boundary(
     """The classes a 2-feature ``classifier`` assigns over the plane, with the data points on top.
 
     ``X`` holds raw rows (the classifier standardises them itself), ``y`` their class
-    indices. The plane spans the data with a margin of 1, as in the seeds' plot, on
+    indices. The plane spans the data with a margin of 1, as in the notebook's plot, on
     a ``resolution`` x ``resolution`` grid.
     """
     Figure = _figure_class()
