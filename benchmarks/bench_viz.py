@@ -69,7 +69,10 @@ def main() -> None:
     ap.add_argument("--render-full", action="store_true", help="also render the full moons loss (very slow)")
     args = ap.parse_args()
 
-    cases = [("notebook MLP loss, 4 samples", notebook_mlp_loss), ("moons loss, 1 sample", lambda: moons_loss(1))]
+    cases = [
+        ("notebook MLP loss, 4 samples", notebook_mlp_loss),
+        ("moons loss, 1 sample", lambda: moons_loss(1)),
+    ]
     cases.append(("moons loss, 4 samples", lambda: moons_loss(4)))
     if args.full:
         cases.append(("moons loss, 100 samples", lambda: moons_loss(100)))
