@@ -24,8 +24,8 @@ from pathlib import Path
 __all__ = ["FIX", "clash_message", "command"]
 
 FIX = "pip uninstall -y micrograd micrograd-plus && pip install micrograd-plus"
-PACKAGE = Path(__file__).resolve().parent
-SHARED_FILES = ("__init__.py", "engine.py", "nn.py")  # the files both distributions install
+_PACKAGE = Path(__file__).resolve().parent
+_SHARED_FILES = ("__init__.py", "engine.py", "nn.py")  # the files both distributions install
 
 
 def _distribution(name: str) -> importlib.metadata.Distribution | None:
@@ -42,20 +42,20 @@ def _foreign_distribution() -> importlib.metadata.Distribution | None:
         return None
     # only a clash when it installs into the same folder as this package
     located = Path(str(dist.locate_file("micrograd"))).resolve()
-    return dist if located == PACKAGE else None
+    return dist if located == _PACKAGE else None
 
 
 def _changed_files() -> list[str]:
     """Our files that are missing, or differ from what micrograd-plus installed (its RECORD)."""
-    changed = [name for name in SHARED_FILES if not (PACKAGE / name).is_file()]
+    changed = [name for name in _SHARED_FILES if not (_PACKAGE / name).is_file()]
     ours = _distribution("micrograd-plus")
     if ours is None:
         return changed  # run from a source tree: nothing recorded to compare with
     for record in ours.files or []:
-        if record.parts[:1] != ("micrograd",) or record.name not in SHARED_FILES or record.hash is None:
+        if record.parts[:1] != ("micrograd",) or record.name not in _SHARED_FILES or record.hash is None:
             continue
         path = Path(str(record.locate())).resolve()
-        if path.parent != PACKAGE or not path.is_file() or record.hash.mode != "sha256":
+        if path.parent != _PACKAGE or not path.is_file() or record.hash.mode != "sha256":
             continue  # an editable install records no package files; a foreign hash we cannot check
         digest = base64.urlsafe_b64encode(hashlib.sha256(path.read_bytes()).digest()).rstrip(b"=").decode()
         if digest != record.hash.value:
@@ -83,7 +83,7 @@ def clash_message() -> str | None:
     return (
         "micrograd-plus and Karpathy's micrograd both install the package `micrograd`, so one "
         f"overwrites the other's files, and uninstalling either deletes them for both ({'; '.join(found)}, "
-        f"in {PACKAGE}). To fix it, reinstall micrograd-plus alone:\n    {FIX}\n"
+        f"in {_PACKAGE}). To fix it, reinstall micrograd-plus alone:\n    {FIX}\n"
         "micrograd-plus runs the original's code unchanged; to keep the original itself, "
         "give it a virtual environment of its own."
     )
@@ -112,7 +112,7 @@ def command(argv: list[str] | None = None) -> int:
 def main() -> int:
     """``python -m micrograd.installcheck``: print the diagnosis; exit status 1 when broken."""
     message = clash_message()
-    print(message or f"micrograd-plus in {PACKAGE}: no clash with another `micrograd` distribution")
+    print(message or f"micrograd-plus in {_PACKAGE}: no clash with another `micrograd` distribution")
     return 1 if message else 0
 
 
