@@ -1,4 +1,4 @@
-"""Eager engine vs the original micrograd 0.1.0 on the seeds' moons demo.
+"""Eager engine vs the original micrograd 0.1.0 on the moons demo of Karpathy's micrograd notebook.
 
 Each measurement runs in a fresh interpreter with default settings (garbage
 collector on, default thresholds), the two engines alternating, and the table

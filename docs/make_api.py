@@ -52,6 +52,7 @@ MODULES = [
     ("cli.train", "`micrograd train`"),
     ("cli.expression", "the expressions `micrograd graph` draws"),
     ("cli.graph", "`micrograd graph`"),
+    ("installcheck", "is Karpathy's `micrograd` installed over this one? (the name clash)"),
 ]
 
 

@@ -3,7 +3,7 @@
 Run from anywhere: ``python docs/make_images.py`` (needs the dev extra: numpy,
 matplotlib, scikit-learn, graphviz and the Graphviz program, Playwright and
 chromium). It trains the tutorial's moons model (section 16, about ten
-seconds) to draw its decision boundary, with the same seeds, so the picture is
+seconds) to draw its decision boundary, with the same random seeds, so the picture is
 the one the tutorial's own code produces.
 
 The graph pictures are not drawn here from a copy of the code: the script runs

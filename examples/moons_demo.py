@@ -1,8 +1,9 @@
 """The notebook's training demo: a 2-layer MLP learns the two moons.
 
-Exactly the seeds' code (numpy and scikit-learn for the data, micrograd for the
-model): SVM max-margin loss with L2 regularisation, SGD with a decaying rate,
-100 steps, printing the loss and accuracy at every step.
+Exactly the code of the moons demo of Karpathy's micrograd notebook (numpy and
+scikit-learn for the data, micrograd for the model): SVM max-margin loss with
+L2 regularisation, SGD with a decaying rate, 100 steps, printing the loss and
+accuracy at every step.
 """
 
 import random

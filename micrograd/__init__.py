@@ -1,11 +1,24 @@
 """micrograd: a tiny scalar-valued autograd engine and a neural-network library on top."""
 
-from .engine import Value, grad, is_grad_enabled, no_grad, sum_of, topological_order
-from .functional import hessian, hvp
-from .gradcheck import gradcheck, gradgradcheck
-from .losses import binary_cross_entropy_with_logits, cross_entropy, hinge_loss, l2_regularization, mse_loss
-from .nn import MLP, Layer, Module, Neuron
-from .optim import SGD, Adam, AdamW, CosineDecay, LinearDecay
+try:
+    from .engine import Value, is_grad_enabled, no_grad, sum_of, topological_order
+    from .functional import grad, hessian, hvp
+    from .gradcheck import gradcheck, gradgradcheck
+    from .losses import (
+        binary_cross_entropy_with_logits,
+        cross_entropy,
+        hinge_loss,
+        l2_regularization,
+        mse_loss,
+    )
+    from .nn import MLP, Layer, Module, Neuron
+    from .optim import SGD, Adam, AdamW, CosineDecay, LinearDecay
+except ImportError as err:  # Karpathy's micrograd (the same import name) may have replaced some files
+    from .installcheck import clash_message
+
+    if (message := clash_message()) is None:
+        raise
+    raise ImportError(f"{err}\n{message}") from err
 
 
 def compile(root: Value, params: list[Value] | None = None):  # numpy is imported on the first call
@@ -32,7 +45,7 @@ __all__ += ["l2_regularization"]
 __all__ += ["SGD", "Adam", "AdamW", "LinearDecay", "CosineDecay"]
 __all__ += ["compile"]
 __all__ += ["grad", "hessian", "hvp", "gradgradcheck"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"  # the one place the version is written (pyproject.toml reads it)
 
 
 def __getattr__(name: str):

@@ -1,7 +1,7 @@
-"""``python -m micrograd``: the command line."""
+"""``python -m micrograd``: the command line, after the installation check the ``micrograd`` script makes."""
 
 import sys
 
-from .cli import main
+from .installcheck import command
 
-sys.exit(main())
+sys.exit(command())

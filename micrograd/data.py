@@ -9,7 +9,9 @@ touches the global ``random`` or ``numpy.random`` state.
 from __future__ import annotations
 
 import csv
+import functools
 import math
+import operator
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -276,6 +278,11 @@ def minibatches(n: int, batch_size: int, rng: random.Random) -> Iterator[list[in
             yield order[start : start + batch_size]
 
 
+def _added_in_order(values) -> float:
+    # one float after the other, as sum() did before Python 3.12 compensated: the same bits everywhere
+    return functools.reduce(operator.add, values, 0.0)
+
+
 @dataclass
 class Standardizer:
     """Shifts and scales each feature to mean 0, standard deviation 1 (as scikit-learn's StandardScaler).
@@ -290,10 +297,10 @@ class Standardizer:
     def fit(cls, X: Rows) -> Standardizer:
         """Measure the mean and the population standard deviation of each column of ``X``."""
         n = len(X)
-        means = [sum(col) / n for col in zip(*X, strict=True)]
+        means = [_added_in_order(col) / n for col in zip(*X, strict=True)]
         stds = []
         for j, col in enumerate(zip(*X, strict=True)):
-            s = math.sqrt(sum((v - means[j]) ** 2 for v in col) / n)
+            s = math.sqrt(_added_in_order((v - means[j]) ** 2 for v in col) / n)
             stds.append(s if s > 0 else 1.0)
         return cls(means, stds)
 

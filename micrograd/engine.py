@@ -7,17 +7,17 @@ made it; local derivatives come from the primitive table in ``primitives.py``.
 No node holds a closure, so a dropped graph is freed by reference counting
 alone.
 
-``grad(outputs, inputs)`` (like ``torch.autograd.grad``) returns derivatives
-without touching ``.grad``; with ``create_graph=True`` they are Values with
-graphs of their own, built from the same primitives, so they can be
-differentiated again (second, third, ... derivatives).
+``adjoints`` is the reverse pass that ``backward(create_graph=True)`` and
+``micrograd.grad`` (in ``functional.py``) share: with ``create_graph=True`` the
+derivatives are Values with graphs of their own, built from the same
+primitives, so they can be differentiated again.
 """
 
 from __future__ import annotations
 
 import functools
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from .primitives import (
     ADD,
@@ -309,7 +309,7 @@ class Value:
         differentiated again; interior nodes still get plain numbers. As in
         PyTorch, a leaf whose gradient depends on it then refers to itself
         through its ``grad`` (a reference cycle, freed by the cycle collector);
-        ``grad()`` returns the same Values without storing them. Read the
+        ``micrograd.grad()`` returns the same Values without storing them. Read the
         number as ``leaf.grad.data``: the optimizers expect numbers.
         """
         if create_graph:
@@ -326,7 +326,7 @@ class Value:
 
     def _backward_with_graph(self) -> None:
         order = topological_order(self, leaves=False)
-        adjoint = _reverse(order, [self], [1.0], None, create_graph=True)
+        adjoint = adjoints(order, [self], [1.0], None, create_graph=True)
         for node in order:
             node.grad = _number(adjoint[node])
         for leaf, g in adjoint.items():
@@ -350,84 +350,11 @@ def _number(g) -> Number:
     return g.data if type(g) is Value else g
 
 
-def _as_values(xs, what: str) -> list[Value]:
-    """``xs`` (a Value or a sequence of Values) as a list; TypeError naming ``what`` otherwise."""
-    if isinstance(xs, Value):
-        return [xs]
-    try:
-        xs = list(xs)
-    except TypeError:
-        raise TypeError(
-            f"grad() needs a Value or a sequence of Values as {what}, got {type(xs).__name__}"
-        ) from None
-    for x in xs:
-        if not isinstance(x, Value):
-            raise TypeError(
-                f"grad() needs Values as {what}, got {type(x).__name__} {x!r}: the {what} must be "
-                "nodes of the graph (wrap a number in Value() before computing with it)"
-            )
-    return xs
-
-
-def grad(
-    outputs: Value | Sequence[Value],
-    inputs: Value | Sequence[Value],
-    grad_outputs: Number | Value | Sequence[Number | Value] | None = None,
-    create_graph: bool = False,
-) -> list[Value]:
-    """The derivatives of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``.
-
-    Returns one Value per input: the sum over the outputs of ``grad_output *
-    d(output)/d(input)`` (``grad_outputs`` defaults to 1 for every output).
-    ``inputs`` may be any nodes of the graph, leaves or not; an input the
-    outputs do not depend on gets 0 (where PyTorch raises unless
-    ``allow_unused=True``, and then returns None). No ``.grad`` is touched.
-
-    With ``create_graph=False`` the results are new leaves holding the numbers
-    ``backward()`` would give. With ``create_graph=True`` they are built from
-    the primitives' derivatives as Values, so that ``grad()`` or ``backward()``
-    on them gives second derivatives, and so on to any order. A result may then
-    be a node of the graph itself (d(x*w)/dx is ``w``).
-
-    >>> x = Value(3.0)
-    >>> f = 3 * x**2 - 4 * x + 5
-    >>> (df,) = grad(f, x, create_graph=True)
-    >>> df.data, grad(df, x)[0].data
-    (14.0, 6.0)
-    """
-    outputs = _as_values(outputs, "outputs")
-    inputs = _as_values(inputs, "inputs")
-    if grad_outputs is None:
-        seeds = [1.0] * len(outputs)
-    else:
-        single = isinstance(grad_outputs, (Value, numbers.Real))
-        seeds = [grad_outputs] if single else list(grad_outputs)
-        if len(seeds) != len(outputs):
-            raise ValueError(
-                f"grad() got {len(seeds)} grad_outputs for {len(outputs)} outputs: give one per output"
-            )
-        for s in seeds:
-            if not isinstance(s, (Value, numbers.Real)):
-                raise TypeError(f"grad_outputs must be numbers or Values, got {type(s).__name__} {s!r}")
-        seeds = [s if create_graph and type(s) is Value else float(s) for s in seeds]
-    order, seen = [], set()
-    for out in outputs:  # one order for all outputs: each node after its children
-        for node in topological_order(out, leaves=False):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    adjoint = _reverse(order, outputs, seeds, set(inputs), create_graph)
-    results = []
-    for x in inputs:
-        g = adjoint.get(x, 0.0)
-        results.append(g if type(g) is Value else Value(g))
-    return results
-
-
-def _reverse(
+def adjoints(
     order: list[Value], outputs: list[Value], seeds: list, wanted: set | None, create_graph: bool
 ) -> dict:
-    """Every node's adjoint (d(seeds . outputs)/d(node)) in a dict, by one reverse walk of ``order``.
+    """Every node's adjoint (d(seeds . outputs)/d(node)) in a dict, by one reverse walk of ``order``
+    (interior nodes, each after its children, as ``topological_order(..., leaves=False)`` lists them).
 
     Numbers like ``_backward``'s (same operations, same order), or, with
     ``create_graph``, Values computed from the primitives' derivatives applied

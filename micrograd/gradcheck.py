@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .engine import Value, grad
-from .functional import hessian
+from .engine import Value
+from .functional import grad, hessian
 
 
 @dataclass

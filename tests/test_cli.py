@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import moons_demo_trace
 
 from micrograd.classifier import Classifier
 from micrograd.cli import build_parser, main
@@ -26,7 +27,6 @@ pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_FILE = REPO.parent / "shared" / "seeds" / "003_2e42647491311817.txt"  # ../shared beside the clone
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -44,14 +44,8 @@ def run_cli(*args, cwd=None):
 
 
 def seed_trace() -> list[tuple[int, float, float]]:
-    """(step, loss, accuracy %) of every 'step k loss ..., accuracy ...%' line the seed notebook printed."""
-    if not SEED_FILE.exists():
-        pytest.fail(
-            f"the seed notebook {SEED_FILE} is missing: the repository expects ../shared/seeds beside it"
-        )
-    pattern = re.compile(r"^step (\d+) loss ([0-9.eE+-]+), accuracy ([0-9.]+)%$")
-    matches = [pattern.match(line.strip()) for line in SEED_FILE.read_text().splitlines()]
-    return [(int(m[1]), float(m[2]), float(m[3])) for m in matches if m]
+    """(step, loss, accuracy %) of each step the notebook's moons demo printed (tests/data/)."""
+    return moons_demo_trace()
 
 
 def read_metrics(path: Path) -> list[dict]:

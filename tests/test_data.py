@@ -1,5 +1,6 @@
 """Datasets, CSV files, splits, batches and standardisation; scikit-learn is the reference."""
 
+import math
 import random
 
 import pytest
@@ -138,3 +139,12 @@ def test_standardizer_matches_sklearn():
     assert ours.mean == pytest.approx(ref.mean_.tolist(), rel=1e-12)
     assert ours.std == pytest.approx(ref.scale_.tolist(), rel=1e-12)  # sklearn also keeps 1 for a constant
     assert np.allclose(ours.transform(X), ref.transform(X), rtol=1e-12, atol=1e-12)
+
+
+def test_standardizer_adds_in_order_on_every_python():
+    """The mean is the row-after-row sum (numpy's cumsum), not Python 3.12's compensated sum(), so a
+    model file standardises alike on every Python version."""
+    col = [1e16, 1.0, -1e16, 3.0, 0.1, 2.5e-3] * 7
+    means = Standardizer.fit([[v] for v in col]).mean
+    assert means == [float(np.cumsum(col)[-1]) / len(col)]
+    assert means != [math.fsum(col) / len(col)]  # the data tell the two sums apart

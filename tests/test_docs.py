@@ -49,10 +49,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import seed_demo_trace, seed_text
+from conftest import moons_demo_trace, reference_figures
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+# docs/pypi.md is README.md without relative links (docs/make_pypi.py), checked against it below
+DOCS = [REPO / "README.md", *sorted(p for p in (REPO / "docs").rglob("*.md") if p.name != "pypi.md")]
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*(.*?)\s*$")
 _PYTHONISH = re.compile(r"^(py|pycon|python\d*|ipython\d*|python\s.*)$", re.IGNORECASE)
@@ -369,6 +370,8 @@ def stale_pictures(workdir: Path) -> list[str]:
 
 @pytest.mark.parametrize("path", DOCS, ids=[_rel(p) for p in DOCS])
 def test_document_runs_and_prints_what_it_shows(path: Path, tmp_path: Path) -> None:
+    if re.search(r"^\s*(import|from) torch\b", executed_code(path), re.M):
+        pytest.importorskip("torch", reason=f"{_rel(path)} compares with PyTorch, not installed here")
     failure = None
     try:
         run_markdown(path, tmp_path)
@@ -400,6 +403,75 @@ def test_relative_links_and_images_resolve(path: Path) -> None:
         if not (path.parent / target.split("#")[0]).exists():
             missing.append(target)
     assert not missing, f"{_rel(path)} links to files that do not exist: {missing}"
+
+
+def _relative_targets(text: str) -> list[str]:
+    """The targets of the links and images of a Markdown text that are not web addresses or anchors."""
+    prose = re.sub(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1\s*$", "", text, flags=re.S | re.M)
+    targets = re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", prose)
+    targets += re.findall(r"<img [^>]*src=\"([^\"]+)\"", prose)
+    targets += re.findall(r"^\s*\[[^\]]+\]:\s*(\S+)", prose, re.M)  # reference-style links
+    return [t for t in targets if not re.match(r"^[a-z][a-z0-9+.-]*:|^#", t, re.I)]
+
+
+@pytest.fixture(scope="module")
+def make_pypi():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_pypi", REPO / "docs" / "make_pypi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_pypi_description_is_the_readme_without_relative_links(make_pypi) -> None:
+    """PyPI shows docs/pypi.md (pyproject's readme): the README, but no link or picture that only
+    works inside the repository."""
+    current = (REPO / "docs" / "pypi.md").read_text(encoding="utf-8")
+    assert current == make_pypi.generate(), "docs/pypi.md is out of date: run python docs/make_pypi.py"
+    assert _relative_targets((REPO / "README.md").read_text(encoding="utf-8")), "the README has none to drop"
+    assert _relative_targets(current) == []
+    assert 'readme = { file = "docs/pypi.md"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    # the code is the README's, block for block
+    assert [c.code.text for c in parse_cells(REPO / "docs" / "pypi.md")] == [
+        c.code.text for c in parse_cells(REPO / "README.md")
+    ]
+
+
+def test_pypi_generator_drops_each_kind_of_relative_link(make_pypi) -> None:
+    readme = (
+        "# t\n\nSee [the guide](docs/cli.md) and [micrograd](https://github.com/karpathy/micrograd).\n\n"
+        '![a picture](docs/images/x.png)\n\n<img src="docs/images/y.png" alt="y">\n\n'
+        "```python\nprint('[not a link](a.md)')\n```\n"
+    )
+    assert len(_relative_targets(readme)) == 3
+    text = make_pypi.generate(readme)
+    assert _relative_targets(text) == []
+    assert "the guide (`docs/cli.md`)" in text
+    assert "[micrograd](https://github.com/karpathy/micrograd)" in text
+    assert "print('[not a link](a.md)')" in text
+
+
+def _readme_cells() -> list[Cell]:
+    return [c for c in parse_cells(REPO / "README.md") if not c.console and c.skip_reason is None]
+
+
+@pytest.mark.parametrize("index", range(len(_readme_cells())), ids=lambda i: f"block{i + 1}")
+def test_each_readme_block_runs_on_its_own(index: int, tmp_path: Path) -> None:
+    """A reader copies one block, not the page: each python block of the README, alone in a fresh
+    namespace and folder, runs (its imports included) and prints what the page shows."""
+    cell = _readme_cells()[index]
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    end = (cell.output or cell.code).line + len((cell.output or cell.code).text.splitlines()) + 1
+    # the block (and its output block) at their own lines, so failures name the README's lines
+    doc = tmp_path / "README.md"
+    doc.write_text("\n" * (cell.code.line - 1) + "\n".join(lines[cell.code.line - 1 : end]) + "\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    try:
+        assert run_markdown(doc, work) == 1
+    except DocError as err:
+        pytest.fail(f"README.md:{cell.code.line}: this block does not run on its own:\n{err}", pytrace=False)
 
 
 # --- the harness itself: it must catch a changed number -------------------------------------
@@ -689,82 +761,12 @@ def test_newcomer_check_fails_when_a_step_is_only_shown(tmp_path: Path) -> None:
     assert not re.search(NEWCOMER_STEPS["save"], code, re.M)
 
 
-# --- acceptance: every seed's examples appear in the tutorial, printing the seed's numbers ---------
+# --- acceptance: every reference document's examples appear in the tutorial, with its numbers ----
 
-# For each seed, what its examples print, as the seed shows it. Each must appear in the seed (so the
-# list is not made up) and in an ```output block of docs/tutorial.md, which the test above checks
-# against what the tutorial's code really prints.
-SEED_NUMBERS = {
-    "000_": ["24.7041", "138.8338", "645.5773"],  # the sneak peek
-    "001_": [
-        "4.0",
-        "3.999699999999999",
-        "-3.000000000010772",
-        "4.0002",
-        "2.0000000000042206",
-        "4.0001",
-        "0.9999999999976694",
-    ],  # slopes of d = a*b + c with h = 0.0001
-    # the seed writes results in short: Value(3.0) for what a Value repr prints as Value(data=3.0)
-    "002_": [
-        ("Value(3.0)", "Value(data=3.0)"),
-        ("Value(6.0)", "Value(data=6.0)"),
-        ("a - b    # 5", "Value(data=5.0)"),
-    ],
-    "004_": [
-        "(Value(data=2.0), Value(data=3.0))",
-        "unsupported operand type(s) for +: 'Value' and 'Value'",
-        "Value(data=5.0)",
-        "Value(data=4.0)",
-        "Value(data=-6.0), Value(data=10.0)",
-        "3.997",
-        "-3.0000000000001137",
-        "4.002",
-        "1.9999999999997797",
-        "4.0009999999999994",
-        "0.9999999999994458",
-    ],  # the Value class built step by step, slopes with h = 0.001
-    "003_": [
-        "20.0",
-        "14.00000009255109",
-        "3.99999999999997",
-        "-3.019806626980426",
-        "1.000000000000334",
-        "-7.695431999999999",
-        "0.7071067811865477",
-        "0.4999999999999998",
-        "-1.4999999999999993",
-        "0.9999999999999996",
-        "6.0",
-        "-4.0",
-        # the same neuron in PyTorch
-        "0.7071066904050358",
-        "x2 0.5000001283844369",
-        "x1 -1.5000003851533106",
-        "w1 1.0000002567688737",
-        # the notebook's MLP, with the weights it printed
-        "0.34342225762161804",
-        "-0.5891124237861678",
-        "6.606895868054532",
-        "6.6067779753029345",
-        "6.56156718545472",
-        "[-0.7786370603743357, -0.41961729625360783, -0.9397577797813043, -0.7614638727095784]",
-        "[-0.7716021275092538, -0.41675489429569573, -0.9388225451270673, -0.7547294814149134]",
-        "-0.5897989998671106",
-        "-0.8824037909061284",
-        # the moons demo
-        "337",
-        "Value(data=0.8958441028683222, grad=0) 0.5",
-        "0.010978370135492717",
-    ],
-}
-
-# Numbers the tutorial prints rounded, with the reason given there (gradient sums in the
-# notebook's set order): the seed's value, and how many decimals the tutorial shows.
-SEED_NUMBERS_ROUNDED = {
-    "003_": [(float(v), 12) for v in ("3.1886742323366386", "1.3032015611952863", "0.08702561304645334")]
-    + [(float(v), 12) for v in ("1.7235905336972022", "0.742900631385113", "0.2704862551637922")],
-}
+# tests/data/reference_figures.json holds, for each reference document (write-ups of Karpathy's
+# micrograd lecture), what its examples print; tests/test_seeds.py checks them against the documents.
+# Each must appear in an ```output block of docs/tutorial.md, which the test above checks against
+# what the tutorial's code really prints.
 
 
 def _tutorial_outputs() -> str:
@@ -772,23 +774,22 @@ def _tutorial_outputs() -> str:
     return "\n".join(cell.output.text for cell in cells if cell.output is not None)
 
 
-@pytest.mark.parametrize("seed", sorted(SEED_NUMBERS))
-def test_tutorial_prints_each_seeds_numbers(seed: str) -> None:
-    seed_txt, outputs = seed_text(seed), _tutorial_outputs()
-    # an entry is a string printed alike by both, or (as the seed shows it, as the tutorial prints it)
-    pairs = [entry if isinstance(entry, tuple) else (entry, entry) for entry in SEED_NUMBERS[seed]]
-    not_in_seed = [s for s, _ in pairs if s not in seed_txt]
-    assert not not_in_seed, f"not printed by seed {seed}: {not_in_seed}"
-    missing = [t for _, t in pairs if t not in outputs]
-    assert not missing, f"docs/tutorial.md prints none of these numbers of seed {seed}: {missing}"
-    for value, decimals in SEED_NUMBERS_ROUNDED.get(seed, []):
-        assert repr(value) in seed_txt
-        assert f"{value:.{decimals}f}" in outputs, f"{value} to {decimals} decimals is not in the tutorial"
+@pytest.mark.parametrize("document", sorted(reference_figures()["printed"]))
+def test_tutorial_prints_each_reference_documents_numbers(document: str) -> None:
+    outputs = _tutorial_outputs()
+    # an entry is a string printed alike by both, or [as the document shows it, as the tutorial prints it]
+    printed = [
+        entry[-1] if isinstance(entry, list) else entry for entry in reference_figures()["printed"][document]
+    ]
+    missing = [t for t in printed if t not in outputs]
+    assert not missing, f"docs/tutorial.md prints none of these numbers of document {document}: {missing}"
+    for value in map(float, reference_figures()["printed_rounded"].get(document, [])):
+        assert f"{value:.12f}" in outputs, f"{value} to 12 decimals is not in the tutorial"
 
 
-def test_tutorial_prints_the_seeds_training_trace() -> None:
-    """Every moons-demo line the tutorial prints is the seed's line for that step, to 12 decimals."""
-    trace = {k: (loss, acc) for k, loss, acc in seed_demo_trace()}
+def test_tutorial_prints_the_notebooks_training_trace() -> None:
+    """Every moons-demo line the tutorial prints is the notebook's line for that step, to 12 decimals."""
+    trace = {k: (loss, acc) for k, loss, acc in moons_demo_trace()}
     lines = re.findall(r"^step (\d+) loss ([0-9.]+), accuracy ([0-9.]+)%$", _tutorial_outputs(), re.M)
     assert len(lines) >= 10
     for k, loss, acc in lines:
@@ -800,7 +801,7 @@ def test_tutorial_prints_the_seeds_training_trace() -> None:
 
 def test_readme_two_commands_run() -> None:
     """The README's first block is `make demo` and `make test`. `make test` is this very
-    suite; `make demo` is run here, and must train the demo to the seed's last loss."""
+    suite; `make demo` is run here, and must train the demo to the notebook's last loss."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"## Two commands\s+```bash\n(.*?)```", text, re.S)
     assert block, "README.md should open with its two commands in a ```bash block"

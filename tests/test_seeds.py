@@ -1,4 +1,6 @@
-"""The seeds' snippets run unchanged and print the seeds' numbers; the original's own tests."""
+"""The reference documents (write-ups of Karpathy's micrograd lecture, in ../shared/seeds): their
+snippets run unchanged and print their numbers, and the figures carried into tests/data/ are theirs.
+Then the moons demo against those figures, and the original micrograd's own tests with our Value."""
 
 from __future__ import annotations
 
@@ -7,8 +9,7 @@ import subprocess
 import sys
 
 import pytest
-import torch
-from conftest import REPO, seed_demo_trace, seed_text
+from conftest import REPO, moons_demo_trace, reference_figures, reference_text
 
 from micrograd.engine import Value
 
@@ -19,26 +20,58 @@ def run_python(code: str) -> str:
     return done.stdout
 
 
-def test_sneak_peek_snippet_prints_the_seed_numbers():
-    text = seed_text("000_")
+# --- the documents themselves (skipped without ../shared/seeds; .ci/run requires them) -------
+
+
+@pytest.mark.reference_docs
+def test_sneak_peek_snippet_prints_its_numbers():
+    text = reference_text("000_")
     code = text[text.index("from micrograd.engine import Value") : text.index("Here what we are doing")]
     printed = run_python(code).split()
-    # the seed writes what each print shows in a comment: "# prints 24.7041, ..."
+    # the document writes what each print shows in a comment: "# prints 24.7041, ..."
     expected = re.findall(r"# prints ([0-9.]+)", code)
-    assert expected == ["24.7041", "138.8338", "645.5773"]
+    assert expected == reference_figures()["printed"]["000"]
     assert printed == expected
 
 
-def test_moons_demo_reproduces_the_seed_trace():
+@pytest.mark.reference_docs
+def test_the_moons_trace_in_tests_data_is_the_notebooks():
+    pattern = re.compile(r"^step (\d+) loss ([0-9.e+-]+), accuracy ([0-9.]+)%$", re.M)
+    printed = [(int(k), float(loss), float(acc)) for k, loss, acc in pattern.findall(reference_text("003_"))]
+    assert printed == moons_demo_trace()
+
+
+@pytest.mark.reference_docs
+@pytest.mark.parametrize("document", sorted(reference_figures()["printed"]))
+def test_each_figure_in_tests_data_is_printed_by_its_document(document: str):
+    text = reference_text(document + "_")
+    entries = reference_figures()["printed"][document] + reference_figures()["printed_rounded"].get(
+        document, []
+    )
+    as_written = [entry[0] if isinstance(entry, list) else entry for entry in entries]
+    assert as_written, f"no figures for document {document}"
+    missing = [s for s in as_written if s not in text]
+    assert not missing, f"not printed by reference document {document}: {missing}"
+
+
+def test_reference_figures_cover_every_document():
+    figures = reference_figures()
+    assert sorted(figures["printed"]) == sorted(figures["documents"]) == ["000", "001", "002", "003", "004"]
+
+
+# --- the demo against the notebook's figures ------------------------------------------------
+
+
+def test_moons_demo_reproduces_the_notebooks_trace():
     out = run_python(open(REPO / "examples" / "moons_demo.py").read())
     got = [
         (int(k), float(loss), float(acc))
         for k, loss, acc in re.findall(r"^step (\d+) loss ([0-9.e+-]+), accuracy ([0-9.]+)%$", out, re.M)
     ]
-    want = seed_demo_trace()
+    want = moons_demo_trace()
     assert [k for k, _, _ in got] == [k for k, _, _ in want]
     worst = max(abs(a[1] - b[1]) for a, b in zip(got, want))
-    assert worst <= 1e-9, f"largest loss difference from the seed: {worst}"
+    assert worst <= 1e-9, f"largest loss difference from the notebook: {worst}"
     assert [a[2] for a in got] == [b[2] for b in want]
     assert got[-1][2] == 100.0
     assert "number of parameters 337" in out
@@ -47,6 +80,7 @@ def test_moons_demo_reproduces_the_seed_trace():
 
 # micrograd's own test_engine.py, with our Value
 def test_sanity_check():
+    torch = pytest.importorskip("torch")
     x = Value(-4.0)
     z = 2 * x + 2 + x
     q = z.relu() + z * x
@@ -69,6 +103,7 @@ def test_sanity_check():
 
 
 def test_more_ops():
+    torch = pytest.importorskip("torch")
     a = Value(-4.0)
     b = Value(2.0)
     c = a + b
@@ -111,7 +146,8 @@ def test_more_ops():
 
 
 def test_tanh_neuron_of_the_tutorial():
-    # seed 003: o = tanh(x1*w1 + x2*w2 + b) with b chosen so that o = 1/sqrt(2)
+    torch = pytest.importorskip("torch")
+    # the notebook's neuron: o = tanh(x1*w1 + x2*w2 + b) with b chosen so that o = 1/sqrt(2)
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
     b = Value(6.8813735870195432, label="b")
