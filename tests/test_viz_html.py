@@ -12,6 +12,7 @@ from conftest import seed_L
 from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP
 from micrograd.viz import draw_html
+from micrograd.viz.words import fill
 
 torch = pytest.importorskip("torch")  # the reference; not installed where no wheel is at hand
 
@@ -19,9 +20,15 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `do
 
 
 def read_model(path) -> dict:
+    """The page's model, its step templates filled with the engine's numbers it carries (words.fill)."""
     text = open(path, encoding="utf-8").read()
     body = re.search(r'<script type="application/json" id="model">(.*?)</script>', text, re.S).group(1)
-    return json.loads(body)
+    model = json.loads(body)
+    num = [[float(x) if isinstance(x, str) else x for x in model[k]] for k in ("values", "grads", "local")]
+    for s in model["steps"]:
+        s["formula"] = fill(s["formula"], *num, model["parent"])
+        s["why"] = [fill(t, *num, model["parent"]) for t in s["why"]]
+    return model
 
 
 def steps_for(model, name):
@@ -90,10 +97,14 @@ def test_all_primitives_and_reuse_match_torch(tmp_path):
     assert shown["z"]["data"] == f"{tz.item():.4f}"
     # the chain-rule sum written for x adds up (in its own numbers) to the gradient shown
     formula = steps_for(model, "x")[1]["formula"]
-    products = formula.split(" = ")[-2]
+    products, contributions = formula.split(" = ")[-3:-1]
     total = sum(float(a.strip("()")) * float(b.strip("()")) for a, b in
                 (term.split(" · ") for term in products.split(" + ")))  # fmt: skip
     assert math.isclose(total, tx.grad.item(), abs_tol=5e-3)
+    # then one contribution per use, each the product before it, adding up to the gradient
+    paths = [float(c.strip("()")) for c in contributions.split(" + ")]
+    assert len(paths) == len(products.split(" + ")) > 1
+    assert math.isclose(sum(paths), tx.grad.item(), abs_tol=5e-3)
     assert "x is used" in " ".join(steps_for(model, "x")[1]["why"])
 
 

@@ -52,7 +52,8 @@ def measure(nodes: list[Value], model: dict) -> tuple[dict[str, Box], list[tuple
     for i, n in enumerate(nodes):
         info = model["nodes"][i]
         name_w = max(len(info["name"]), 1) * CHAR + 2 * PAD
-        num_w = (len("data ") + max(len(info["data"]), len(info["grad"]))) * CHAR + 2 * PAD
+        # room for the numbers the lab may show when the learner changes a leaf
+        num_w = (len("data ") + max(len(info["data"]), len(info["grad"]), 8)) * CHAR + 2 * PAD
         if n._a is not None:
             sym = n._op or "?"
             boxes[f"o{i}"] = Box(f"o{i}", max(36.0, len(sym) * CHAR + 22), OP_H)
