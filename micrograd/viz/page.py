@@ -142,18 +142,16 @@ class Page:
             'title="micrograd draw_html page"></iframe>'
         )
 
-    def _written(self) -> Path:
+    def _written(self, error: type[Exception] = AttributeError) -> Path:
         path = self.__dict__.get("path")
         if path is None:
-            raise AttributeError(
-                "this page was not written to a file: call draw_html(root, path) or .save(path)"
-            )
+            raise error("this page was not written to a file: call draw_html(root, path) or .save(path)")
         return path
 
     def __fspath__(self) -> str:
-        return os.fspath(self._written())
+        return os.fspath(self._written(TypeError))
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str):  # the Path's methods, for code written when draw_html returned one
         if name.startswith("__"):
             raise AttributeError(name)
         return getattr(self._written(), name)
