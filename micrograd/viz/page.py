@@ -25,7 +25,7 @@ from .dot import check_rankdir
 from .layout import LAYOUTS, PAD, Layout, place
 from .steps import page_model
 
-MAX_NODES = 5000  # values; past this a step-through page stops helping (see docs/visualisation.md)
+MAX_NODES = 2000  # values; past this a step-through page stops helping (see docs/visualisation.md)
 
 
 class PageTooLargeError(RuntimeError):
