@@ -522,3 +522,61 @@ def test_inline_in_jupyter_the_page_works_in_its_iframe(browser, tmp_path):
         assert requests == []
     finally:
         context.close()
+
+
+def every_primitive(x0: float = 0.7, y0: float = 1.3):
+    """One graph through every primitive of the table, with values used several times."""
+    from micrograd.engine import dot, sum_of
+
+    x, y = Value(x0, label="x"), Value(y0, label="y")
+    w = Value(-0.4, label="w")
+    parts = [x * x, x / y, -(y**2), (x**y).log(), (-x).exp(), y.tanh(), (x - y).relu(), (x * 2).sigmoid()]
+    z = sum_of(parts) * dot((w, x, y), (y, w)) + y ** Value(0.5)
+    z.label = "z"
+    return z
+
+
+@pytest.mark.parametrize(
+    "make",
+    [every_primitive, lambda: MLP(3, [4, 4, 1], activation="tanh", rng=random.Random(3))([2.0, 3.0, -1.0])],
+    ids=["every-primitive", "mlp"],
+)
+def test_whole_graphs_recomputed_by_the_page_equal_the_engine(browser, tmp_path, make):
+    from micrograd.viz.steps import node_names
+
+    root = make()
+    nodes = topological_order(root)
+    names = node_names(nodes)
+    page = Page(browser, draw_html(root, tmp_path / "g.html"))
+    try:
+        rng = random.Random(5)
+        leaves = [i for i, n in enumerate(nodes) if n._a is None]
+        assert api(page, "leaves") == [names[i] for i in leaves]
+        for _ in range(4):
+            chosen = rng.sample(leaves, min(3, len(leaves)))
+            for i in chosen:  # the same change in the page and in Python
+                nodes[i].data = nodes[i].data * rng.uniform(0.5, 1.5)
+                api(page, "set", names[i], nodes[i].data)
+            for n in nodes:
+                if n._a is not None:
+                    n.data = n._prim.forward(*[c.data for c in n._children])
+            grads = engine_grads(root)
+            got = page.page.evaluate("ns => ns.map(n => [micrograd.value(n), micrograd.grad(n)])", names)
+            for name, n, g, (v, d) in zip(names, nodes, grads, got, strict=True):
+                assert close(v, n.data) and close(d, g), (name, v, n.data, d, g)
+        assert page.requests == [page.url] and page.errors == []
+    finally:
+        page.close()
+
+
+def test_a_single_leaf_graph(browser, tmp_path):
+    x = Value(3.0, label="x")
+    page = Page(browser, draw_html(x, tmp_path / "x.html"))
+    try:
+        assert api(page, "leaves") == ["x"] and api(page, "grad", "x") == 1.0
+        assert api(page, "set", "x", 5.0) == 5.0 and api(page, "grad", "x") == 1.0
+        assert api(page, "slope", "x", 0.5) == 1.0
+        page.page.keyboard.press("End")
+        assert page.text("#formula") == "dx/dx = 1.0" and page.errors == []
+    finally:
+        page.close()

@@ -305,3 +305,29 @@ def test_cli_says_how_to_open_the_page(tmp_path, capsys):
         and "arrow keys" in printed.err
         and "Home and End" in printed.err
     )
+
+
+def test_a_node_with_its_own_backward_is_drawn_with_the_derivative_it_computes(tmp_path):
+    """The lecture's way of adding an op (a _backward of one's own, here on a subclass): the page
+    takes the local derivative from that _backward, and turns its lab off for the graph."""
+
+    class Exp(Value):
+        __slots__ = ()
+
+        def _backward(self):
+            self._a.grad += self.data * self.grad
+
+    x = Value(0.5, label="x")
+    e = Exp(math.exp(x.data), (x,), "exp")
+    e.label = "e"
+    out = e * 3.0
+    out.label = "out"
+    x.grad = 7.0  # left as it was
+    model = read_model(draw_html(out, tmp_path / "e.html"))
+    assert x.grad == 7.0 and e.grad == 0
+    assert model["unknown"] == ["exp"]
+    t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    (torch.exp(t) * 3.0).backward()
+    assert {n["name"]: n["grad"] for n in model["nodes"]}["x"] == f"{t.grad.item():.4f}"
+    assert model["local"][0] == math.exp(0.5)  # the edge x -> e, from Exp._backward
+    assert steps_for(model, "x")[1]["formula"] == "dout/dx = dout/de · de/dx = 3.0 · 1.6487 = 4.9462"
