@@ -580,3 +580,19 @@ def test_a_single_leaf_graph(browser, tmp_path):
         assert page.text("#formula") == "dx/dx = 1.0" and page.errors == []
     finally:
         page.close()
+
+
+def test_the_page_benchmark_runs():
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_page.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--sizes", "40", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"^\s+42\s+\d+\.\d\ds\s+\d+\.\d\s+\d+\.\d\ds\s+\d+ms\s+\d+\.\d\ds$", out, re.M), out
