@@ -596,3 +596,29 @@ def test_the_page_benchmark_runs():
         check=True,
     ).stdout
     assert re.search(r"^\s+42\s+\d+\.\d\ds\s+\d+\.\d\s+\d+\.\d\ds\s+\d+ms\s+\d+\.\d\ds$", out, re.M), out
+
+
+@pytest.mark.parametrize(
+    "a, b, c, f",
+    [
+        (0.03125, -0.09375, 2.5e-05, -0.0),  # ties at the 4th decimal (Python rounds them to even), tiny, -0
+        (1e21, 3.0, -1.2345e-7, 0.5),  # past toFixed's plain range, a tiny negative
+        (0.00015625, 1 / 3, 10.0, -2.0),
+    ],
+)
+def test_the_page_writes_numbers_as_python_does(browser, tmp_path, a, b, c, f):
+    page = Page(browser, draw_html(seed_L(), tmp_path / "L.html"))
+    try:
+        for k, v in zip("abcf", (a, b, c, f), strict=True):
+            api(page, "set", k, v)
+        want = rebuild(seed_L, {"a": a, "b": b, "c": c, "f": f})
+        page.page.keyboard.press("End")  # every number known
+        names = page.page.eval_on_selector_all("g.val text.name", "els => els.map(e => e.textContent)")
+        shown = dict(zip(names, zip(page.datas(), page.grads(), strict=True), strict=True))
+        grads = dict(zip([n.label for n in topological_order(want)], engine_grads(want)))
+        for n in topological_order(want):
+            assert shown[n.label] == (f"{n.data:.4f}", f"{grads[n.label]:.4f}"), n.label
+        page.page.keyboard.press("Home")
+        assert page.text("#formula") == f"a = {number(a)}, b = {number(b)}, c = {number(c)}, f = {number(f)}"
+    finally:
+        page.close()
