@@ -331,3 +331,25 @@ def test_a_node_with_its_own_backward_is_drawn_with_the_derivative_it_computes(t
     assert {n["name"]: n["grad"] for n in model["nodes"]}["x"] == f"{t.grad.item():.4f}"
     assert model["local"][0] == math.exp(0.5)  # the edge x -> e, from Exp._backward
     assert steps_for(model, "x")[1]["formula"] == "dout/dx = dout/de · de/dx = 3.0 · 1.6487 = 4.9462"
+
+
+def test_the_lectures_hand_written_backward_is_drawn_with_its_derivative(tmp_path):
+    """``out._backward = fn`` on a hand-built node (where the engine allows it, issue 13)."""
+    x = Value(0.5, label="x")
+    out = Value(math.exp(x.data), (x,), "myexp")
+    out.label = "e"
+
+    def _backward():
+        x.grad += out.data * out.grad
+
+    try:
+        out._backward = _backward
+    except AttributeError:
+        pytest.skip("this engine's Value._backward cannot be assigned")
+    y = out * 3.0
+    y.label = "y"
+    model = read_model(draw_html(y, tmp_path / "e.html"))
+    assert model["unknown"] == ["myexp"] and model["local"][0] == math.exp(0.5)
+    t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    (torch.exp(t) * 3.0).backward()
+    assert {n["name"]: n["grad"] for n in model["nodes"]}["x"] == f"{t.grad.item():.4f}"

@@ -45,9 +45,8 @@ def engine_gradients(root: Value, nodes: list[Value]) -> list[float]:
 
 
 def own_backward(node: Value) -> bool:
-    """Whether the node's gradient step is a ``_backward`` of its own (a user's), not the table's."""
-    fn = getattr(node, "_backward", None)
-    return getattr(fn, "__func__", None) is not Value._backward
+    """Whether the node's class has a ``_backward`` of its own (a user's subclass), not Value's."""
+    return getattr(type(node), "_backward", None) is not getattr(Value, "_backward", None)
 
 
 def in_table(node: Value) -> bool:
@@ -80,6 +79,18 @@ def probed_derivatives(node: Value) -> list[float]:
             c.grad = g
 
 
+def _table_derivatives(node: Value) -> tuple | None:
+    """The local derivatives by the node's primitive, or None where it has no derivative rule."""
+    kids = node._children
+    try:
+        local = node._prim.derivative(node.data, *(c.data for c in kids))
+    except TypeError:
+        if node._prim.name in PRIMITIVES:
+            raise
+        return None
+    return local if len(kids) > 1 else (local,)
+
+
 class Graph:
     """The nodes in topological order with their names, gradients and the local derivative of every edge."""
 
@@ -99,10 +110,8 @@ class Graph:
             kids = node._children
             if not kids:
                 continue
-            if in_table(node) or not own_backward(node):
-                local = node._prim.derivative(node.data, *(c.data for c in kids))
-                local = local if len(kids) > 1 else (local,)
-            else:
+            local = None if own_backward(node) else _table_derivatives(node)
+            if local is None:  # the node's own chain-rule step, e.g. a _backward given by hand
                 local = probed_derivatives(node)
             for slot, (child, d) in enumerate(zip(kids, local, strict=True)):
                 e = len(self.local)
