@@ -1,5 +1,6 @@
 """draw_html: its numbers against PyTorch (float64), its layout, its self-containment."""
 
+import html
 import json
 import math
 import random
@@ -12,6 +13,7 @@ from conftest import seed_L
 from micrograd.engine import Value, topological_order
 from micrograd.nn import MLP
 from micrograd.viz import draw_html
+from micrograd.viz.words import fill
 
 torch = pytest.importorskip("torch")  # the reference; not installed where no wheel is at hand
 
@@ -19,9 +21,15 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `do
 
 
 def read_model(path) -> dict:
+    """The page's model, its step templates filled with the engine's numbers it carries (words.fill)."""
     text = open(path, encoding="utf-8").read()
     body = re.search(r'<script type="application/json" id="model">(.*?)</script>', text, re.S).group(1)
-    return json.loads(body)
+    model = json.loads(body)
+    num = [[float(x) if isinstance(x, str) else x for x in model[k]] for k in ("values", "grads", "local")]
+    for s in model["steps"]:
+        s["formula"] = fill(s["formula"], *num, model["parent"])
+        s["why"] = [fill(t, *num, model["parent"]) for t in s["why"]]
+    return model
 
 
 def steps_for(model, name):
@@ -90,10 +98,14 @@ def test_all_primitives_and_reuse_match_torch(tmp_path):
     assert shown["z"]["data"] == f"{tz.item():.4f}"
     # the chain-rule sum written for x adds up (in its own numbers) to the gradient shown
     formula = steps_for(model, "x")[1]["formula"]
-    products = formula.split(" = ")[-2]
+    products, contributions = formula.split(" = ")[-3:-1]
     total = sum(float(a.strip("()")) * float(b.strip("()")) for a, b in
                 (term.split(" · ") for term in products.split(" + ")))  # fmt: skip
     assert math.isclose(total, tx.grad.item(), abs_tol=5e-3)
+    # then one contribution per use, each the product before it, adding up to the gradient
+    paths = [float(c.strip("()")) for c in contributions.split(" + ")]
+    assert len(paths) == len(products.split(" + ")) > 1
+    assert math.isclose(sum(paths), tx.grad.item(), abs_tol=5e-3)
     assert "x is used" in " ".join(steps_for(model, "x")[1]["why"])
 
 
@@ -181,3 +193,163 @@ def test_bad_arguments(tmp_path):
         draw_html(3.0, tmp_path / "x.html")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         draw_html(seed_L(), tmp_path / "missing" / "x.html")
+
+
+def test_words_without_tautologies_or_doubled_parentheses(tmp_path):
+    from conftest import seed_neuron  # the lecture's labels: 'x1*w1', 'x1*w1 + x2*w2'
+
+    model = read_model(draw_html(seed_neuron(), tmp_path / "n.html"))
+    texts = [s["formula"] for s in model["steps"]] + [w for s in model["steps"] for w in s["why"]]
+    assert steps_for(model, "x1*w1")[0]["formula"] == "x1*w1 = 2.0 * (-3.0) = -6.0"
+    assert steps_for(model, "o")[0]["formula"] == "o = tanh(n) = tanh(0.8814) = 0.7071"
+    assert not any("x1 * w1 = x1 * w1" in t or "x1*w1 = x1 * w1" in t for t in texts)
+    assert not any("since x2*w2 = x2 * w2" in t for t in texts)
+    assert not any("((" in t for t in texts), [t for t in texts if "((" in t]
+    tanh_why = steps_for(model, "n")[1]["why"][0]
+    assert tanh_why.endswith("that is 1 - o² = 1 - 0.7071² = 0.5")
+    assert math.isclose(1 - 0.7071067811865476**2, 0.5, abs_tol=5e-5)
+    why_x2 = " ".join(steps_for(model, "x2")[1]["why"])
+    assert "the other factor, w2 = 1.0" in why_x2
+
+
+def test_title_names_the_output_and_the_subtitle_follows_the_direction(tmp_path):
+    L = seed_L()
+    lr = draw_html(L, tmp_path / "lr.html").read_text(encoding="utf-8")
+    tb = draw_html(L, tmp_path / "tb.html", rankdir="TB").read_text(encoding="utf-8")
+    assert "<title>Backpropagation through L</title>" in lr
+    assert "(values, left to right), then the backward pass (gradients, right to left" in lr
+    assert "(values, top to bottom), then the backward pass (gradients, bottom to top" in tb
+    assert "left to right" not in tb
+    x = Value(2.0)
+    assert read_model(draw_html(x * x, tmp_path / "u.html"))["title"] == "Backpropagation through the output"
+
+
+def test_several_paths_into_one_node_are_added_explicitly(tmp_path):
+    x = Value(3.0, label="x")
+    p, q = x * 2, x + 1
+    p.label, q.label = "p", "q"
+    y = p * q
+    y.label = "y"
+    model = read_model(draw_html(y, tmp_path / "y.html"))
+    # dy/dx = q * 2 + p * 1 = 8 + 6 = 14, written as each path's contribution, then their sum
+    t = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    ((t * 2) * (t + 1)).backward()
+    formula = steps_for(model, "x")[1]["formula"]
+    assert formula == "dy/dx = dy/dq · dq/dx + dy/dp · dp/dx = 6.0 · 1.0 + 4.0 · 2.0 = 6.0 + 8.0 = 14.0"
+    assert t.grad.item() == 14.0
+    assert steps_for(model, "x")[1]["why"][-1] == (
+        "x is used 2 times, so backward() adds one contribution per use: "
+        "6.0 (through q) + 8.0 (through p) = 14.0"
+    )
+
+
+def test_labels_are_text_in_the_html_and_the_script_data(tmp_path):
+    a = Value(1.0, label="<!--<script>")
+    b = Value(2.0, label="__MODEL__ </script> & \u2028")
+    c = a * b
+    c.label = "__SVG__"
+    text = draw_html(c, tmp_path / "h.html", title="__MODEL__").read_text(encoding="utf-8")
+    body = re.search(r'<script type="application/json" id="model">(.*?)</script>', text, re.S).group(1)
+    assert not re.search("[<>&\u2028\u2029]", body)  # nothing in the data can end or change the script
+    assert json.loads(body)["nodes"][0]["name"] == "<!--<script>"
+    assert text.count('<svg id="svg"') == 1 and text.count('id="model"') == 1  # the template filled once
+    assert "&lt;!--&lt;script&gt;" in text and "<!--<script>" not in text.split("<body>")[1]
+
+
+def test_the_returned_page_stands_for_the_file_and_shows_inline(tmp_path):
+    import os
+
+    target = tmp_path / "L.html"
+    page = draw_html(seed_L(), target)
+    assert os.fspath(page) == str(target) and str(page) == str(target) and page == target
+    assert page.path == target and page.exists() and page.read_text(encoding="utf-8") == page.html
+    assert page.resolve().as_uri() == target.resolve().as_uri()
+    inline = draw_html(seed_L())
+    assert inline.path is None and list(tmp_path.iterdir()) == [target]
+    frame = inline._repr_html_()
+    assert frame.startswith('<iframe srcdoc="') and 'sandbox="allow-scripts"' in frame
+    assert html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1)) == inline.html == page.html
+    with pytest.raises(TypeError, match="not written to a file"):
+        os.fspath(inline)
+    with pytest.raises(AttributeError, match="not written to a file"):
+        inline.read_text()
+    assert inline.save(tmp_path / "later.html").read_text(encoding="utf-8") == inline.html
+
+
+def test_a_graph_past_the_limit_is_refused_with_its_size(tmp_path):
+    from micrograd.engine import sum_of
+    from micrograd.viz.page import MAX_NODES, PageTooLargeError
+
+    xs = [Value(float(i)) for i in range(MAX_NODES)]
+    big = sum_of(xs)
+    big.label = "total"
+    with pytest.raises(
+        PageTooLargeError, match=f"total has {MAX_NODES + 1:,} values, more than .* {MAX_NODES:,}"
+    ):
+        draw_html(big, tmp_path / "big.html")
+    assert not (tmp_path / "big.html").exists()
+    with pytest.raises(PageTooLargeError, match="pass max_nodes=7"):
+        draw_html(seed_L(), tmp_path / "L.html", max_nodes=6)
+    assert draw_html(seed_L(), tmp_path / "L.html", max_nodes=7).exists()
+
+
+def test_cli_says_how_to_open_the_page(tmp_path, capsys):
+    from micrograd.cli.app import main
+
+    out = tmp_path / "L.html"
+    assert main(["graph", "a*b + c", "--set", "a=2", "b=-3", "c=10", "--name", "L", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.splitlines()[-1] == f"wrote {out}"
+    assert (
+        out.resolve().as_uri() in printed.err
+        and "arrow keys" in printed.err
+        and "Home and End" in printed.err
+    )
+
+
+def test_a_node_with_its_own_backward_is_drawn_with_the_derivative_it_computes(tmp_path):
+    """The lecture's way of adding an op (a _backward of one's own, here on a subclass): the page
+    takes the local derivative from that _backward, and turns its lab off for the graph."""
+
+    class Exp(Value):
+        __slots__ = ()
+
+        def _backward(self):
+            self._a.grad += self.data * self.grad
+
+    x = Value(0.5, label="x")
+    e = Exp(math.exp(x.data), (x,), "exp")
+    e.label = "e"
+    out = e * 3.0
+    out.label = "out"
+    x.grad = 7.0  # left as it was
+    model = read_model(draw_html(out, tmp_path / "e.html"))
+    assert x.grad == 7.0 and e.grad == 0
+    assert model["unknown"] == ["exp"]
+    t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    (torch.exp(t) * 3.0).backward()
+    assert {n["name"]: n["grad"] for n in model["nodes"]}["x"] == f"{t.grad.item():.4f}"
+    assert model["local"][0] == math.exp(0.5)  # the edge x -> e, from Exp._backward
+    assert steps_for(model, "x")[1]["formula"] == "dout/dx = dout/de · de/dx = 3.0 · 1.6487 = 4.9462"
+
+
+def test_the_lectures_hand_written_backward_is_drawn_with_its_derivative(tmp_path):
+    """``out._backward = fn`` on a hand-built node (where the engine allows it, issue 13)."""
+    x = Value(0.5, label="x")
+    out = Value(math.exp(x.data), (x,), "myexp")
+    out.label = "e"
+
+    def _backward():
+        x.grad += out.data * out.grad
+
+    try:
+        out._backward = _backward
+    except AttributeError:
+        pytest.skip("this engine's Value._backward cannot be assigned")
+    y = out * 3.0
+    y.label = "y"
+    model = read_model(draw_html(y, tmp_path / "e.html"))
+    assert model["unknown"] == ["myexp"] and model["local"][0] == math.exp(0.5)
+    t = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    (torch.exp(t) * 3.0).backward()
+    assert {n["name"]: n["grad"] for n in model["nodes"]}["x"] == f"{t.grad.item():.4f}"

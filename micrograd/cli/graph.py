@@ -9,6 +9,7 @@ The expression becomes a graph of ``Value``s (``micrograd.cli.expression``, neve
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
@@ -78,6 +79,13 @@ def run_graph(args: argparse.Namespace) -> int:
         hint = " (a .html or .dot output needs no Graphviz)" if kind in ("svg", "png", "pdf") else ""
         raise CommandError(f"{exc}{hint}", status=1) from None
     print(f"wrote {args.out}")
+    if kind == "html":  # a hint, on stderr beside the progress messages; stdout keeps the results
+        print(
+            f"open it in a web browser ({Path(args.out).resolve().as_uri()}); the arrow keys (or the "
+            "buttons) step through it, Home and End jump to the first and last step, and its lab changes "
+            "the leaves",
+            file=sys.stderr,
+        )
     return 0
 
 

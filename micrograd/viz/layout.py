@@ -11,6 +11,9 @@ from .dot import large_graph_attrs, missing_dot_message
 
 LAYOUTS = ("auto", "dot", "simple")
 DOT_TIMEOUT = 300  # seconds; a layout that takes longer falls back (auto) or fails (dot)
+AUTO_DOT_LIMIT = (
+    2000  # values; 'auto' lays out bigger graphs itself (Graphviz takes seconds to minutes there)
+)
 
 # geometry in CSS pixels; the page's monospace font is 13px, whose advance is about 0.6em
 CHAR = 7.9
@@ -52,7 +55,8 @@ def measure(nodes: list[Value], model: dict) -> tuple[dict[str, Box], list[tuple
     for i, n in enumerate(nodes):
         info = model["nodes"][i]
         name_w = max(len(info["name"]), 1) * CHAR + 2 * PAD
-        num_w = (len("data ") + max(len(info["data"]), len(info["grad"]))) * CHAR + 2 * PAD
+        # room for the numbers the lab may show when the learner changes a leaf
+        num_w = (len("data ") + max(len(info["data"]), len(info["grad"]), 8)) * CHAR + 2 * PAD
         if n._a is not None:
             sym = n._op or "?"
             boxes[f"o{i}"] = Box(f"o{i}", max(36.0, len(sym) * CHAR + 22), OP_H)
@@ -66,9 +70,10 @@ def measure(nodes: list[Value], model: dict) -> tuple[dict[str, Box], list[tuple
 
 def place(nodes: list[Value], model: dict, rankdir: str, layout: str) -> Layout:
     """The drawing of ``nodes``: by Graphviz ``dot`` (``layout='dot'``, or ``'auto'`` when it is
-    installed and succeeds), else by the built-in layered layout."""
+    installed and succeeds, up to ``AUTO_DOT_LIMIT`` values), else by the built-in layered layout."""
     boxes, edges = measure(nodes, model)
-    dot = shutil.which("dot") if layout in ("auto", "dot") else None
+    wanted = layout == "dot" or (layout == "auto" and len(nodes) <= AUTO_DOT_LIMIT)
+    dot = shutil.which("dot") if wanted else None
     if layout == "dot" and dot is None:
         raise RuntimeError(missing_dot_message() + " Or pass layout='simple'.")
     if dot is not None:
