@@ -174,11 +174,39 @@ def opaque(symbol: str, arity: int) -> Primitive:
 
     def no_derivative(z, *inputs):
         raise TypeError(
-            f"cannot differentiate through op {symbol!r}: it is not a micrograd primitive; "
-            "build the graph from Value operations instead of Value(data, children, op)"
+            f"cannot differentiate through op {symbol!r}: it is not a micrograd primitive; build the "
+            "graph from Value operations, give the node its chain-rule step (out._backward = fn), "
+            "or make the operation with micrograd.define_op"
         )
 
     return Primitive("opaque", symbol, arity, None, no_derivative)
+
+
+@dataclass(frozen=True)
+class HandWritten(Primitive):
+    """A node whose ``_backward`` was assigned by hand, as in the original micrograd.
+
+    ``backward()`` calls ``step`` (the user's closure) for the chain-rule step. Nothing else can
+    take the derivative of a closure, so ``derivative`` raises, saying what to use instead.
+    """
+
+    step: Callable | None = field(default=None, repr=False)
+
+
+def hand_written(symbol: str, arity: int, step: Callable) -> HandWritten:
+    """The primitive of a node given ``out._backward = step``; ``symbol`` stays its op for drawings."""
+    if not callable(step):
+        raise TypeError(f"_backward must be a function of no arguments, got {type(step).__name__} {step!r}")
+
+    def no_derivative(z, *inputs):
+        raise TypeError(
+            f"cannot differentiate op {symbol!r} here: its _backward was assigned by hand (a Python "
+            "closure), which only backward() calls; for backward(create_graph=True), micrograd.grad, "
+            "hessian, micrograd.compile and draw_html, make the operation with "
+            "micrograd.define_op(name, forward, derivative)"
+        )
+
+    return HandWritten("hand_written", symbol, arity, None, no_derivative, step=step)
 
 
 # graphs built by hand (Value(data, children, op)) name their op by its symbol
