@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from .primitives import (
     ADD,
     BY_SYMBOL,
+    DERIVING,
     DIV,
     DOT,
     EXP,
@@ -271,6 +272,8 @@ class Value:
         return self.data
 
     def __float__(self) -> float:
+        if DERIVING.get() is not None:  # a defined op's derivative on Values: a float cuts the graph
+            raise TypeError("float() of a Value (math functions call it): use Value operations instead")
         return float(self.data)
 
     def __lt__(self, other) -> bool:
