@@ -6,8 +6,10 @@ applied to Values, and the same function is written with torch's own ops.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -254,3 +256,34 @@ def test_compile_refuses_what_it_cannot_run():
     out._backward = lambda: None
     with pytest.raises(CompileError, match="op 'exp': its _backward was assigned by hand.*define_op"):
         micrograd.compile(hypot()(out, x))
+
+
+# --- the tutorial's section 20 ("Your own operation"), checked against PyTorch -----------------------
+
+
+def test_the_tutorials_own_operations_print_pytorchs_numbers():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "tutorial.md").read_text(encoding="utf-8")
+    section = text[text.index("## 20. Your own operation") : text.index("## Where next")]
+    outputs = "\n".join(re.findall(r"```output\n(.*?)```", section, re.S))
+    # the lecture's neuron, every way it is printed: (o, [x1, w1, x2, w2, b grads])
+    leaves = [
+        torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        for v in (2.0, -3.0, 0.0, 1.0, 6.8813735870195432)
+    ]
+    o = torch.tanh(leaves[0] * leaves[1] + leaves[2] * leaves[3] + leaves[4])
+    o.backward()
+    expected = [o.item(), [t.grad.item() for t in leaves]]
+    shown = [ast.literal_eval(line) for line in re.findall(r"^\(0\.7.*\)$", outputs, re.M)]
+    assert len(shown) == 4
+    for value, grads in shown:
+        assert [value, grads] == [
+            pytest.approx(expected[0], rel=1e-15),
+            pytest.approx(expected[1], rel=1e-12),
+        ]
+    # tanh's first and second derivatives at 0.5
+    (x,) = tensors([0.5])
+    (d1,) = torch.autograd.grad(torch.tanh(x), x, create_graph=True)
+    (d2,) = torch.autograd.grad(d1, x)
+    line = re.search(r"^(0\.786\S*) (\S+) (\S+)$", outputs, re.M)
+    assert line, "the section prints tanh's first and second derivatives"
+    assert [float(v) for v in line.groups()] == pytest.approx([d1.item(), d2.item(), d2.item()], rel=1e-12)
