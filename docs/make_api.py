@@ -29,6 +29,7 @@ API_MD = REPO / "docs" / "api.md"
 MODULES = [
     ("engine", "the scalar `Value` and its graph; `backward()`"),
     ("primitives", "the closed table of primitives, each forward beside its local derivative"),
+    ("ops", "operations of your own: `define_op`"),
     ("nn", "`Module`, `Neuron`, `Layer`, `MLP`"),
     ("functional", "second derivatives: `hessian` and `hvp`"),
     ("gradcheck", "finite-difference gradient checking"),

@@ -12,6 +12,7 @@ try:
         mse_loss,
     )
     from .nn import MLP, Layer, Module, Neuron
+    from .ops import define_op
     from .optim import SGD, Adam, AdamW, CosineDecay, LinearDecay
 except ImportError as err:  # Karpathy's micrograd (the same import name) may have replaced some files
     from .installcheck import clash_message
@@ -22,10 +23,22 @@ except ImportError as err:  # Karpathy's micrograd (the same import name) may ha
 
 
 def compile(root: Value, params: list[Value] | None = None):  # numpy is imported on the first call
-    """Compile the static graph under ``root`` into a fast numpy ``Program`` (see ``micrograd.compiled``)."""
-    from .compiled import Program
+    """Compile the static graph under ``root`` into a fast numpy ``Program`` (see ``micrograd.compiled``).
 
-    return Program(root, params)
+    A graph with operations made by ``define_op`` runs node by node in Python instead
+    (``micrograd.compiled.defined``), with the same interface and the same numbers.
+    """
+    from .compiled import CompileError, Program
+
+    try:
+        return Program(root, params)
+    except CompileError:
+        from .compiled.defined import compile_defined
+
+        program = compile_defined(root, params)  # None where no defined op is the cause
+        if program is None:
+            raise
+        return program
 
 
 __all__ = [
@@ -45,6 +58,7 @@ __all__ += ["l2_regularization"]
 __all__ += ["SGD", "Adam", "AdamW", "LinearDecay", "CosineDecay"]
 __all__ += ["compile"]
 __all__ += ["grad", "hessian", "hvp", "gradgradcheck"]
+__all__ += ["define_op"]
 __version__ = "0.3.0"  # the one place the version is written (pyproject.toml reads it)
 
 

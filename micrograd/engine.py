@@ -4,8 +4,9 @@ Compatible with Karpathy's micrograd (``Value(data, _children, _op)``, ``.data``
 ``.grad``, ``._prev``, ``._op``, ``.backward()``). A node keeps its children in
 order (two at most, except the n-ary sum of ``sum_of``) and the primitive that
 made it; local derivatives come from the primitive table in ``primitives.py``.
-No node holds a closure, so a dropped graph is freed by reference counting
-alone.
+No node holds a closure (unless one is given by hand, ``out._backward = fn``, the
+original's way to add an operation), so a dropped graph is freed by reference
+counting alone.
 
 ``adjoints`` is the reverse pass that ``backward(create_graph=True)`` and
 ``micrograd.grad`` (in ``functional.py``) share: with ``create_graph=True`` the
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from .primitives import (
     ADD,
     BY_SYMBOL,
+    DERIVING,
     DIV,
     DOT,
     EXP,
@@ -34,7 +36,9 @@ from .primitives import (
     SUB,
     SUM,
     TANH,
+    HandWritten,
     Primitive,
+    hand_written,
     opaque,
     pow_const,
 )
@@ -268,6 +272,8 @@ class Value:
         return self.data
 
     def __float__(self) -> float:
+        if DERIVING.get() is not None:  # a defined op's derivative on Values: a float cuts the graph
+            raise TypeError("float() of a Value (math functions call it): use Value operations instead")
         return float(self.data)
 
     def __lt__(self, other) -> bool:
@@ -283,20 +289,15 @@ class Value:
         return self.data >= other.data if isinstance(other, Value) else _compare(other, self.data.__ge__)
 
     # -- reverse mode
-    def _backward(self) -> None:
-        """One chain-rule step: add this node's grad times each local derivative to its children."""
-        a, b, g = self._a, self._b, self.grad
-        if type(a) is tuple:  # an n-ary node
-            children = a + b
-            local = self._prim.derivative(self.data, *[c.data for c in children])
-            for child, d in zip(children, local, strict=True):
-                child.grad += d * g
-        elif b is not None:
-            da, db = self._prim.derivative(self.data, a.data, b.data)
-            a.grad += da * g
-            b.grad += db * g
-        elif a is not None:
-            a.grad += self._prim.derivative(self.data, a.data) * g
+    @property
+    def _backward(self):
+        """This node's chain-rule step, a function of no arguments, as in the original micrograd."""
+        prim = self._prim
+        return prim.step if type(prim) is HandWritten else functools.partial(_chain, self)
+
+    @_backward.setter
+    def _backward(self, step) -> None:  # the original's way to add an op; backward() calls step
+        self._prim = hand_written(self._op, len(self._children), step)
 
     def backward(self, create_graph: bool = False) -> None:
         """Add d(self)/d(leaf) to the ``grad`` of every leaf under this node.
@@ -321,8 +322,9 @@ class Value:
             self.grad = 1.0
         else:  # a leaf: d(self)/d(self) = 1 accumulates like any leaf gradient
             self.grad += 1.0
+        chain = _chain
         for node in reversed(order):
-            node._backward()
+            chain(node)
 
     def _backward_with_graph(self) -> None:
         order = topological_order(self, leaves=False)
@@ -348,6 +350,24 @@ def _compare(other, compare) -> bool:
 
 def _number(g) -> Number:
     return g.data if type(g) is Value else g
+
+
+def _chain(node: Value) -> None:
+    """One chain-rule step: add ``node``'s grad times each local derivative to its children's grads."""
+    a, b, g, prim = node._a, node._b, node.grad, node._prim
+    if type(prim) is HandWritten:  # its _backward was assigned by hand
+        prim.step()
+    elif type(a) is tuple:  # an n-ary node
+        children = a + b
+        local = prim.derivative(node.data, *[c.data for c in children])
+        for child, d in zip(children, local, strict=True):
+            child.grad += d * g
+    elif b is not None:
+        da, db = prim.derivative(node.data, a.data, b.data)
+        a.grad += da * g
+        b.grad += db * g
+    elif a is not None:
+        a.grad += prim.derivative(node.data, a.data) * g
 
 
 def adjoints(

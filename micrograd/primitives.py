@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, partial, reduce
 
@@ -174,12 +175,73 @@ def opaque(symbol: str, arity: int) -> Primitive:
 
     def no_derivative(z, *inputs):
         raise TypeError(
-            f"cannot differentiate through op {symbol!r}: it is not a micrograd primitive; "
-            "build the graph from Value operations instead of Value(data, children, op)"
+            f"cannot differentiate through op {symbol!r}: it is not a micrograd primitive; build the "
+            "graph from Value operations, give the node its chain-rule step (out._backward = fn), "
+            "or make the operation with micrograd.define_op"
         )
 
     return Primitive("opaque", symbol, arity, None, no_derivative)
 
 
+@dataclass(frozen=True)
+class HandWritten(Primitive):
+    """A node whose ``_backward`` was assigned by hand, as in the original micrograd.
+
+    ``backward()`` calls ``step`` (the user's closure) for the chain-rule step. Nothing else can
+    take the derivative of a closure, so ``derivative`` raises, saying what to use instead.
+    """
+
+    step: Callable | None = field(default=None, repr=False)
+
+
+def hand_written(symbol: str, arity: int, step: Callable) -> HandWritten:
+    """The primitive of a node given ``out._backward = step``; ``symbol`` stays its op for drawings."""
+    if not callable(step):
+        raise TypeError(f"_backward must be a function of no arguments, got {type(step).__name__} {step!r}")
+
+    def no_derivative(z, *inputs):
+        raise TypeError(
+            f"cannot differentiate op {symbol!r} here: its _backward was assigned by hand (a Python "
+            "closure), which only backward() calls; for backward(create_graph=True), micrograd.grad, "
+            "hessian, micrograd.compile and draw_html, make the operation with "
+            "micrograd.define_op(name, forward, derivative)"
+        )
+
+    return HandWritten("hand_written", symbol, arity, None, no_derivative, step=step)
+
+
 # graphs built by hand (Value(data, children, op)) name their op by its symbol
 BY_SYMBOL: dict[str, Primitive] = {p.symbol: p for p in PRIMITIVES.values() if p not in (POW_CONST, SUM, DOT)}
+
+
+# --- operations of the user's own (micrograd.define_op, in ops.py) -------------
+
+
+@dataclass(frozen=True)
+class Defined(Primitive):
+    """An operation added with ``micrograd.define_op``: the same form as the table's."""
+
+
+# by name; kept apart from PRIMITIVES, the closed table that every backend implements
+DEFINED: dict[str, Defined] = {}
+# the name of the defined operation whose derivative is running on Values now (else None):
+# ``float(v)`` then refuses, since a float would cut the graph that differentiates again
+DERIVING: ContextVar[str | None] = ContextVar("DERIVING", default=None)
+
+
+def register(prim: Defined) -> None:
+    """Add (or replace, by name) a defined operation; ValueError where its name or symbol is taken."""
+    if prim.name in PRIMITIVES or prim.name in ("opaque", "hand_written"):
+        raise ValueError(f"{prim.name!r} is a built-in operation's name: choose another name for yours")
+    builtin = {p.symbol for p in PRIMITIVES.values()}
+    if prim.symbol in builtin or prim.symbol.startswith("**"):
+        raise ValueError(
+            f"the symbol {prim.symbol!r} is a built-in operation's: choose another one for {prim.name!r} "
+            "(or leave symbol out to draw it with its name)"
+        )
+    for other in DEFINED.values():
+        if other.symbol == prim.symbol and other.name != prim.name:
+            raise ValueError(
+                f"the symbol {prim.symbol!r} is taken by the operation {other.name!r}: choose another one"
+            )
+    DEFINED[prim.name] = prim
