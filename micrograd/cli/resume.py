@@ -118,7 +118,7 @@ def saved_arguments(directory: Path) -> tuple[argparse.Namespace, dict[str, Any]
         raise CommandError(
             f"--resume {directory}: no {CONFIG} there, so no run of micrograd train to resume"
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON, too many digits, nested too deep
         raise CommandError(f"{path}: not valid JSON ({e}); it may be truncated") from None
     try:
         argv = config_argv(config)
