@@ -34,6 +34,7 @@ from .classifier import Classifier
 from .data import Standardizer
 from .jsonfile import parse_json, shown
 from .nn import ACTIVATIONS, MLP
+from .runfolder import recover
 
 FORMAT = "micrograd-model"
 VERSION = 1
@@ -249,5 +250,6 @@ def load_model(path: str | Path) -> Classifier:
     not valid JSON (corrupt, truncated), not a micrograd model, or inconsistent.
     """
     path = Path(path)
+    recover(path.parent, finish_only=True)  # a run killed while replacing its files: finish that first
     d = parse_json(path.read_bytes(), path, ModelFileError, "micrograd model file")
     return model_from_dict(d, path)

@@ -19,6 +19,7 @@ from ..atomic import atomic_write_text
 from ..checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from ..nn import MLP
 from ..optim import Optimizer
+from ..runfolder import staged_files
 from ..train import StepResult
 from .common import CommandError
 from .options import RESUME_OPTIONS, add_options, config_argv, fill_defaults
@@ -80,9 +81,9 @@ class RunKeeper:
         return steps
 
     def _write(self, steps: int) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.out / CONFIG, self.config_text)
-        save_checkpoint(self.out / CHECKPOINT, self.mlp, self.optimizer, self.history[:steps])
+        with staged_files(self.out) as stage:  # together: never one run's config with another's checkpoint
+            atomic_write_text(stage / CONFIG, self.config_text)
+            save_checkpoint(stage / CHECKPOINT, self.mlp, self.optimizer, self.history[:steps])
 
     def finished(self) -> None:
         """The run's results are written: it has nothing left to resume."""
