@@ -39,18 +39,35 @@ def staged_files(out: str | Path, remove: Iterable[str] = ()) -> Iterator[Path]:
     ends without an error they replace those of ``out`` together, and every name of ``remove``
     that was not written is deleted from ``out``. On an error ``out`` is left as it was."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     stage = out / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-    stage.mkdir()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        stage.mkdir()
+    except OSError as e:
+        raise _about(e, stage, out) from None
     try:
         yield stage
         names = sorted(p.name for p in stage.iterdir())
         manifest = {"move": names, "remove": sorted(set(remove) - set(names))}
         atomic_write_text(stage / MANIFEST, json.dumps(manifest) + "\n")  # the point of no return
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise _about(e, stage, out) from None
         raise
     _finish(out, stage, manifest)
+
+
+def _about(e: OSError, stage: Path, out: Path) -> OSError:
+    """``e`` naming the file of ``out`` the user knows (``out/NAME``), not the staging folder."""
+    if e.errno is None or e.filename is None:
+        return e
+    name = Path(e.filename)
+    if name == stage:
+        name = out
+    elif name.parent == stage:
+        name = out / name.name
+    return type(e)(e.errno, e.strerror, str(name))
 
 
 def _finish(out: Path, stage: Path, manifest: dict[str, list[str]]) -> None:

@@ -153,3 +153,23 @@ def test_a_running_writers_files_are_left_alone(tmp_path):
     assert len(notes) == 2 and sorted(os.listdir(out)) == sorted(
         [mine.name, f".model.json.{os.getpid()}.0123abcd.tmp"]
     )
+
+
+def test_a_full_disk_while_staging_names_the_users_file(tmp_path, monkeypatch):
+    import errno
+
+    from micrograd.atomic import atomic_write_text
+
+    out = tmp_path / "run"
+    real_fdopen = os.fdopen
+
+    def full(fd, mode):
+        f = real_fdopen(fd, mode)
+        f.write = lambda data: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device"))
+        return f
+
+    with pytest.raises(OSError) as e, staged_files(out) as stage:
+        monkeypatch.setattr(os, "fdopen", full)
+        atomic_write_text(stage / "model.json", "x")
+    assert e.value.errno == errno.ENOSPC and e.value.filename == str(out / "model.json")
+    assert os.listdir(out) == []
