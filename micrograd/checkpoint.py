@@ -100,6 +100,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         type(step) is int
         and isinstance(history, list)
         and all(isinstance(r, dict) and set(r) == fields and _is_record(r) for r in history)
+        and len(history) == step  # before range(step): a step of 10**18 must not fill the memory
         and [r["step"] for r in history] == list(range(step))
     )
     if not ok:

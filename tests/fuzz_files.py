@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import copy
 import json
 import random
 import sys
@@ -111,7 +112,7 @@ def mutate_json(text: str, rng: random.Random) -> str:
         path = rng.choice(paths)
         kind = rng.randrange(6)
         if kind == 0:
-            value = _set(value, path, rng.choice(ODD_VALUES))
+            value = _set(value, path, copy.deepcopy(rng.choice(ODD_VALUES)))  # never the shared object
         elif kind == 1 and path:
             value = _delete(value, path)
         elif kind == 2:  # a copy of another node in its place (wrong shapes, repeated names)

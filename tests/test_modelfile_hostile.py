@@ -185,3 +185,15 @@ def test_a_checkpoint_with_nan_or_a_bad_record_is_refused(tmp_path):
         (out / "checkpoint.json").write_text(json.dumps(d).replace('"HERE"', bad))
         with pytest.raises(CheckpointError, match="NaN|history"):
             load_checkpoint(out / "checkpoint.json")
+
+
+@pytest.mark.parametrize("step", [10**18, 10**300])
+def test_a_huge_step_count_is_refused_without_counting_to_it(tmp_path, step):
+    from micrograd.checkpoint import CheckpointError, load_checkpoint
+
+    out = stopped_run(tmp_path)
+    d = json.loads((out / "checkpoint.json").read_text())
+    d["step"] = step  # found by tests/fuzz_files.py: range(10**300) overflows, range(10**18) fills memory
+    (out / "checkpoint.json").write_text(json.dumps(d))
+    with pytest.raises(CheckpointError, match="step and history disagree"):
+        load_checkpoint(out / "checkpoint.json")
