@@ -22,11 +22,13 @@ needs. ``rng`` must start as the run's did (``fit`` skips the batches of the ste
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_text
+from .jsonfile import read_json, shown
 from .nn import Module
 from .optim import Optimizer
 from .train import StepResult
@@ -49,9 +51,14 @@ class Checkpoint:
     history: list[StepResult]
 
     def restore(self, model: Module, optimizer: Optimizer) -> int:
-        """Load the saved states into ``model`` and ``optimizer``; returns the step to resume at."""
-        model.load_state_dict(self.model)
-        optimizer.load_state_dict(self.optimizer)
+        """Load the saved states into ``model`` and ``optimizer``; returns the step to resume at.
+
+        Raises CheckpointError (a ValueError) when a state does not fit them."""
+        try:
+            model.load_state_dict(self.model)
+            optimizer.load_state_dict(self.optimizer)
+        except ValueError as e:
+            raise CheckpointError(str(e)) from None
         return self.step
 
 
@@ -74,25 +81,26 @@ def save_checkpoint(path: str | Path, model: Module, optimizer: Optimizer, histo
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint written by ``save_checkpoint``, checking its format."""
     path = Path(path)
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(
-            f"{path}: not a checkpoint (not valid JSON: {e}); it may be truncated"
-        ) from None
+    d = read_json(path, CheckpointError, "checkpoint", allow_nan=False)
     if not (isinstance(d, dict) and d.get("format") == FORMAT):
         raise CheckpointError(f"{path}: not a micrograd checkpoint")
-    if not isinstance(d.get("version"), int) or d["version"] > VERSION:
+    version = d.get("version")
+    if not (type(version) is int and version >= 1):
         raise CheckpointError(
-            f"{path}: checkpoint version {d.get('version')!r}; this micrograd reads up to version "
-            f"{VERSION}: upgrade micrograd"
+            f"{path}: the checkpoint version must be a whole number from 1 on, not {shown(version)}"
+        )
+    if version > VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint version {version}; this micrograd reads up to version {VERSION}: "
+            "upgrade micrograd"
         )
     step, history = d.get("step"), d.get("history")
     fields = set(StepResult.__dataclass_fields__)
     ok = (
-        isinstance(step, int)
+        type(step) is int
         and isinstance(history, list)
-        and all(isinstance(r, dict) and set(r) == fields for r in history)
+        and all(isinstance(r, dict) and set(r) == fields and _is_record(r) for r in history)
+        and len(history) == step  # before range(step): a step of 10**18 must not fill the memory
         and [r["step"] for r in history] == list(range(step))
     )
     if not ok:
@@ -100,3 +108,11 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not (isinstance(d.get("model"), dict) and isinstance(d.get("optimizer"), dict)):
         raise CheckpointError(f"{path}: the checkpoint lacks the model's or the optimizer's state")
     return Checkpoint(step, d["model"], d["optimizer"], [StepResult(**r) for r in history])
+
+
+def _is_record(r: dict[str, Any]) -> bool:
+    """A step's record as ``save_checkpoint`` writes it: a whole step number, then finite numbers."""
+    numbers = [r[k] for k in ("loss", "accuracy", "lr")]
+    return type(r["step"]) is int and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers
+    )

@@ -123,7 +123,7 @@ BAD_RESUMES = {
     "truncated checkpoint": (
         lambda o: _edit(o, "checkpoint.json", lambda t: t[:100]),
         [],
-        r"checkpoint\.json: not a checkpoint \(not valid JSON",
+        r"checkpoint\.json: not a valid checkpoint \(bad JSON",
     ),
     "missing checkpoint and model": (lambda o: (o / "checkpoint.json").unlink(), [], r"no checkpoint\.json"),
     "truncated config": (

@@ -19,6 +19,7 @@ from ..atomic import atomic_write_text
 from ..checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from ..nn import MLP
 from ..optim import Optimizer
+from ..runfolder import staged_files
 from ..train import StepResult
 from .common import CommandError
 from .options import RESUME_OPTIONS, add_options, config_argv, fill_defaults
@@ -80,9 +81,9 @@ class RunKeeper:
         return steps
 
     def _write(self, steps: int) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.out / CONFIG, self.config_text)
-        save_checkpoint(self.out / CHECKPOINT, self.mlp, self.optimizer, self.history[:steps])
+        with staged_files(self.out) as stage:  # together: never one run's config with another's checkpoint
+            atomic_write_text(stage / CONFIG, self.config_text)
+            save_checkpoint(stage / CHECKPOINT, self.mlp, self.optimizer, self.history[:steps])
 
     def finished(self) -> None:
         """The run's results are written: it has nothing left to resume."""
@@ -118,7 +119,7 @@ def saved_arguments(directory: Path) -> tuple[argparse.Namespace, dict[str, Any]
         raise CommandError(
             f"--resume {directory}: no {CONFIG} there, so no run of micrograd train to resume"
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON, too many digits, nested too deep
         raise CommandError(f"{path}: not valid JSON ({e}); it may be truncated") from None
     try:
         argv = config_argv(config)

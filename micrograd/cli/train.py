@@ -25,6 +25,7 @@ from ..data import Dataset, Standardizer, load_csv, make_blobs, make_circles, ma
 from ..modelfile import save_model
 from ..nn import MLP
 from ..optim import OPTIMIZERS, ConstantLR, CosineDecay, LinearDecay, Optimizer
+from ..runfolder import report_recovery, staged_files
 from ..train import STATIC_LOSSES, StepResult, choose_engine, default_loss, fit, n_outputs
 from .common import Command, CommandError, check_writable_directory
 from .options import (
@@ -246,6 +247,7 @@ def _resume(args: argparse.Namespace, given: set[str]) -> int:
     """Continue the stopped run in ``--resume DIR``, rebuilt from its config.json and checkpoint.json."""
     check_resume_options(given)
     out = Path(args.resume)
+    report_recovery(out)  # finish or clear what a killed run left, before reading the folder
     saved, config = saved_arguments(out)
     data = load_training_data(saved)
     cfg = resolve(saved, data)
@@ -265,6 +267,7 @@ def _resume(args: argparse.Namespace, given: set[str]) -> int:
 
 def _run(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, out: Path, checkpoint: Any = None) -> int:
     """Train the run ``cfg`` describes into ``out`` (from ``checkpoint``, if given) and report."""
+    report_recovery(out)
     print("configuration:")
     for key, value in asdict(cfg).items():
         print(f"  {key}: {json.dumps(value)}")
@@ -342,22 +345,20 @@ def _report(
 def write_results(
     clf: Classifier, data: Dataset, history: list[StepResult], cfg: TrainConfig, out: Path, *, plots: bool
 ) -> list[str]:
-    """Write a run's files into ``out`` and return their names.
+    """Write a run's files into ``out``, all replacing the earlier run's together (see
+    ``micrograd.runfolder``), and return their names.
 
     A picture of an earlier run that this one did not draw (``--no-plots``, a data set
     without two features, no matplotlib) is removed, so that every file in ``out`` named
-    in ``PICTURES`` shows this run; no other file is touched.
+    in ``PICTURES`` shows this run, and so is the finished run's checkpoint; no other file is touched.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    save_model(clf, out / "model.json")
-    atomic_write_text(out / "metrics.csv", metrics_csv(history))
-    atomic_write_text(out / CONFIG, config_json(cfg))
-    written = ["model.json", "metrics.csv", "config.json"]
-    if plots:
-        written += _draw(clf, data, history, out)
-    for name in PICTURES:
-        if name not in written:
-            (out / name).unlink(missing_ok=True)
+    with staged_files(out, remove=[*PICTURES, CHECKPOINT]) as stage:
+        save_model(clf, stage / "model.json")
+        atomic_write_text(stage / "metrics.csv", metrics_csv(history))
+        atomic_write_text(stage / CONFIG, config_json(cfg))
+        written = ["model.json", "metrics.csv", "config.json"]
+        if plots:
+            written += _draw(clf, data, history, stage)
     return written
 
 
