@@ -21,11 +21,15 @@ except ImportError as err:  # Karpathy's micrograd (the same import name) may ha
     raise ImportError(f"{err}\n{message}") from err
 
 
-def compile(root: Value, params: list[Value] | None = None):  # numpy is imported on the first call
-    """Compile the static graph under ``root`` into a fast numpy ``Program`` (see ``micrograd.compiled``)."""
+def compile(root: Value, params: list[Value] | None = None, *, exact: bool = True):  # numpy: on first call
+    """Compile the static graph under ``root`` into a fast numpy ``Program`` (see ``micrograd.compiled``).
+
+    ``exact=True`` gives the eager engine's results bit for bit; ``exact=False`` runs each
+    layer as matrix products (BLAS), with results equal up to rounding (docs/compiled.md).
+    """
     from .compiled import Program
 
-    return Program(root, params)
+    return Program(root, params, exact=exact)
 
 
 __all__ = [
