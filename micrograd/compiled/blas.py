@@ -80,8 +80,8 @@ def into(grad: np.ndarray, ix: np.ndarray, written: np.ndarray | None) -> Callab
     if axes:
         ix = ix[tuple(slice(0, 1) if d in axes else slice(None) for d in range(ix.ndim))]
     flat = ix.ravel()
-    distinct = np.unique(flat).size == flat.size
     lo, hi = int(flat.min()), int(flat.max()) + 1
+    distinct = flat.size == 1 or int(np.bincount(flat - lo, minlength=hi - lo).max()) == 1
     targets = flat if distinct else slice(lo, hi)  # a bincount writes the whole span
     fresh = written is not None and not written[targets].any()
     if written is not None:
