@@ -18,7 +18,9 @@ in one run, in turns (one step of each per round; medians of the rounds):
   weight matrices, ``loss.backward()`` and a manual update under ``no_grad`` (no
   optimizer object, no ``nn.Module``);
 * JAX (where installed; an optional benchmark dependency, ``pip install jax``):
-  the same step as one ``jax.jit`` function of the parameters, float64.
+  the same step as one ``jax.jit`` function of the parameters, float64, dispatched
+  synchronously (``jax_cpu_enable_async_dispatch`` off: on one core a hand-off to
+  a worker thread only adds waiting).
 
 Everything runs on one core: the process pins itself to one CPU (``--cores``) and
 asks every library for one thread (OMP/OpenBLAS/MKL variables and XLA_FLAGS are
@@ -163,6 +165,10 @@ def jax_step(X, y, weights):
     except ImportError:
         return None
     jax.config.update("jax_enable_x64", True)
+    try:  # run each call on the calling thread: on one core, a hand-off to another thread only waits
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:
+        pass
     Xj, yj = jnp.asarray(X, dtype=jnp.float64), jnp.asarray(y, dtype=jnp.float64)
 
     def loss_fn(ps):
@@ -240,13 +246,15 @@ def case(n: int, width: int, against: str | None) -> dict:
 
 def interleaved(fns: dict, rounds: int) -> dict:
     """Median time of each function, timed in turns (one call of each per round), so that a change
-    in the machine's load during the run hits them all alike."""
+    in the machine's load during the run hits them all alike; each round starts one function
+    later, so that none always follows the same one (JAX, for one, leaves work behind)."""
     for fn in fns.values():
         for _ in range(5):
             fn()
+    items = list(fns.items())
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
+    for r in range(rounds):
+        for name, fn in items[r % len(items) :] + items[: r % len(items)]:
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
@@ -423,12 +431,25 @@ def main() -> None:
     for n, width in SIZES[:1] if args.quick else SIZES:
         c = case(n, width, args.against)
         rounds = args.repeats * 10 if (n, width) == (100, 16) else max(5, args.repeats * 1600 // (n * width))
-        t = interleaved(c.pop("fns"), rounds)
+        fns = c.pop("fns")
+        t = interleaved(fns, rounds)
         rows.append((n, width, t, c))
         if (n, width) == (100, 16):
             fresh = eager_step(100, max(15, args.repeats))
             orig = None if args.no_original else original_step(100, 3)
             report_demo(t, c, fresh, orig)
+            if args.against:  # the two exact steps by themselves, in turns: this tree's and DIR's
+                pair = [interleaved({k: fns[k] for k in ("array, exact", "main, exact")}, rounds // 3)]
+                pair += [interleaved({k: fns[k] for k in ("main, exact", "array, exact")}, rounds // 3)]
+                ratios = [p["array, exact"] / p["main, exact"] for p in pair]
+                print(
+                    "- exact=True, this tree / DIR, the two steps alone in turns (two runs): "
+                    + ", ".join(
+                        f"{fmt(p['array, exact'])} / {fmt(p['main, exact'])} = {r:.2f}x"
+                        for p, r in zip(pair, ratios)
+                    )
+                )
+        del fns
         gc.collect()
     if args.quick:
         return
