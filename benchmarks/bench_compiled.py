@@ -405,7 +405,9 @@ def report_demo(t: dict, c: dict, fresh: dict, orig: dict | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=30, help="rounds per size (x10 at the demo size)")
+    parser.add_argument(
+        "--repeats", type=int, default=30, help="rounds: x10 at the demo size, fewer for bigger ones"
+    )
     parser.add_argument("--quick", action="store_true", help="only the demo size (batch 100, width 16)")
     parser.add_argument("--against", metavar="DIR", help="also time the exact step of the package in DIR")
     parser.add_argument("--cores", type=int, default=1, help="CPUs to pin this process to (0: do not pin)")
@@ -430,7 +432,9 @@ def main() -> None:
     rows = []
     for n, width in SIZES[:1] if args.quick else SIZES:
         c = case(n, width, args.against)
-        rounds = args.repeats * 10 if (n, width) == (100, 16) else max(5, args.repeats * 1600 // (n * width))
+        rounds = (
+            args.repeats * 10 if (n, width) == (100, 16) else max(15, args.repeats * 16000 // (n * width))
+        )
         fns = c.pop("fns")
         t = interleaved(fns, rounds)
         rows.append((n, width, t, c))
