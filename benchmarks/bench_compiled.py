@@ -1,50 +1,58 @@
-"""Benchmark: the compiled backend vs PyTorch, the eager engine and the original micrograd.
+"""Benchmark: the compiled backend (exact=True and exact=False) against lean PyTorch and JAX, one core.
 
 One training step of the moons demo of Karpathy's micrograd notebook (forward,
-backward, SGD update, the accuracy read from the scores) measured side by side
-in one run:
+backward, SGD update, the accuracy read from the scores), MLP 2-H-H-1 with ReLU,
+SVM max-margin loss + 1e-4 L2, full batch, all in float64, measured side by side
+in one run, in turns (one step of each per round; medians of the rounds):
 
-* compiled: ``micrograd.compile(loss, model.parameters())`` once, then per step
-  ``forward_array()``, ``values(scores)``, ``backward_array()`` and the update
-  ``prog.param_data -= lr * prog.param_grad`` (the parameters live in the
-  program's array; bit-identical to the Value loop);
-* compiled through the Values: per step ``forward()``, ``values(scores)``,
-  ``zero_grad()``, ``backward()`` and the plain ``p.data -= lr * p.grad`` loop;
-* PyTorch: float64, a batched ``nn.Linear`` 2-H-H-1 model with ReLU, the same
-  SVM hinge loss + 1e-4 L2, ``torch.optim.SGD``, on ``torch.set_num_threads(T)``;
-* eager: this package's engine, graph rebuilt every step (as the demo does), in a
-  fresh process that imports only what the demo needs (numpy, scikit-learn,
-  micrograd): the eager engine's time grows with the Python heap (the cycle
-  collector rescans it), so it is not timed inside this process full of torch
-  and compiled graphs. The compile time compared with it is measured in that
-  same process, in turns with it (an eager step, then compiling the graph that
-  step built), and the ratio is the median of the rounds' ratios (the package
-  ``micrograd.compiled`` is imported before the first round: where Python may
-  not cache bytecode, PYTHONDONTWRITEBYTECODE=1, importing it compiles its
-  source, once per process);
-* original: karpathy's micrograd 0.1.0 from PyPI, in a subprocess (its import
-  name collides with ours); installed into a scratch directory if missing.
+* array, exact=False / exact=True: ``micrograd.compile(loss, params, exact=...)``
+  once, then per step ``forward_array()``, ``values(scores)``, ``backward_array()``
+  and ``prog.param_data -= lr * prog.param_grad`` (the parameters in the
+  program's array);
+* Values, exact=True / exact=False: per step ``forward()``, ``values(scores)``,
+  ``zero_grad()``, ``backward()`` and the ``p.data -= lr * p.grad`` loop (what
+  ``micrograd train --engine compiled`` does; the parameters in the Values);
+* main, exact (``--against DIR``): the exact array step of another tree's package
+  (e.g. main's, ``git archive main micrograd | tar -x -C DIR``), on its own graph;
+* PyTorch: lean, float64, ``torch.set_num_threads(1)``: the same model as three
+  weight matrices, ``loss.backward()`` and a manual update under ``no_grad`` (no
+  optimizer object, no ``nn.Module``);
+* JAX (where installed; an optional benchmark dependency, ``pip install jax``):
+  the same step as one ``jax.jit`` function of the parameters, float64, dispatched
+  synchronously (``jax_cpu_enable_async_dispatch`` off: on one core a hand-off to
+  a worker thread only adds waiting).
 
-Run:  python benchmarks/bench_compiled.py [--repeats 30] [--threads 1] [--quick]
-Times are medians over repeats; ratios are taken within this one run. For the
-demo size the compiled and PyTorch steps are timed in turns (10 x repeats
-rounds), so both see the same load on a shared machine.
+Everything runs on one core: the process pins itself to one CPU (``--cores``) and
+asks every library for one thread (OMP/OpenBLAS/MKL variables and XLA_FLAGS are
+set before numpy, torch and jax load; set them yourself to override). The eager
+step and the compile time it is compared with run in a fresh process that
+imports only what the demo needs (the eager engine's time grows with the Python
+heap, which the cycle collector rescans), in turns: an eager step, building the
+graph once more, compiling it exact=True, compiling it exact=False.
+
+Run:  python benchmarks/bench_compiled.py [--repeats 30] [--quick] [--against /tmp/fast-main]
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import json
 import os
-import random
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import numpy as np
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one core, see above
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,6 +63,7 @@ from micrograd.engine import Value  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
 ORIG_DIR = Path(os.environ.get("MICROGRAD_ORIG", "/tmp/orig"))
+SIZES = [(100, 16), (1000, 16), (10_000, 16), (100, 64), (1000, 64)]
 
 
 def moons(n: int):
@@ -65,9 +74,9 @@ def moons(n: int):
     return X, y * 2 - 1
 
 
-def demo_loss(model, X, y):
+def demo_loss(model, X, y, value=Value):
     """The demo's loss: SVM hinge on the scores, mean over the batch, plus 1e-4 * sum(p^2)."""
-    inputs = [list(map(Value, row)) for row in X]
+    inputs = [list(map(value, row)) for row in X]
     scores = list(map(model, inputs))
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores, strict=True)]
     data_loss = sum(losses) * (1.0 / len(losses))
@@ -75,63 +84,181 @@ def demo_loss(model, X, y):
     return scores, data_loss + reg_loss
 
 
-def median_time(fn, repeats: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+def lr(k: int) -> float:
+    return 1.0 - 0.9 * (k % 100) / 100
 
 
-def compiled_case(n: int, width: int, repeats: int) -> dict:
-    X, y = moons(n)
-    random.seed(1337)
-    model = MLP(2, [width, width, 1])
-    params = model.parameters()
-    t = time.perf_counter()
-    scores, total = demo_loss(model, X, y)
-    build = time.perf_counter() - t
-    gc.collect()
-    t = time.perf_counter()
-    prog = micrograd.compile(total, params)
-    compile_s = time.perf_counter() - t
+def array_step(prog, scores, positive):
+    """The array path: the parameters in the program's array."""
+    prog.read_leaves()
     k = [0]
-    positive = y > 0
 
-    def step():  # the parameters in the program's array
+    def step():
         prog.forward_array()
         np.mean(positive == (prog.values(scores) > 0))
         prog.backward_array()
-        prog.param_data -= (1.0 - 0.9 * (k[0] % 100) / 100) * prog.param_grad
+        prog.param_data -= lr(k[0]) * prog.param_grad
         k[0] += 1
 
-    def value_step():  # the parameters in the Values, as the notebook's loop has them
+    return step
+
+
+def values_step(prog, model, scores, positive):
+    """Through the Values, as ``micrograd train`` runs it."""
+    params = model.parameters()
+    k = [0]
+
+    def step():
         prog.forward()
         np.mean(positive == (prog.values(scores) > 0))
         model.zero_grad()
         prog.backward()
-        lr = 1.0 - 0.9 * (k[0] % 100) / 100
+        rate = lr(k[0])
         for p in params:
-            p.data -= lr * p.grad
+            p.data -= rate * p.grad
         k[0] += 1
 
-    def values_step():
-        prog.sync_to_values()  # (untimed) the array path's parameters into the Values, and back
-        t = time.perf_counter()
-        value_step()
-        elapsed = time.perf_counter() - t
-        prog.read_leaves()
-        return elapsed
+    return step
 
-    prog.read_leaves()
-    out = {"compile": compile_s, "build": build, "prog": repr(prog), "fns": (step, values_step)}
-    if repeats:
-        out["step"] = median_time(step, repeats)
-        out["values"] = statistics.median(values_step() for _ in range(repeats))
+
+def layers(model) -> list[np.ndarray]:
+    """The model's weights and biases as arrays, layer after layer (W1, b1, W2, b2, W3, b3)."""
+    out = []
+    for layer in model.layers:
+        out.append(np.array([[w.data for w in n.w] for n in layer.neurons]))
+        out.append(np.array([float(n.b.data) for n in layer.neurons]))
     return out
+
+
+def torch_step(X, y, weights):
+    import torch
+
+    torch.set_num_threads(1)
+    Xt, yt = torch.tensor(X, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    W1, b1, W2, b2, W3, b3 = params
+    k = [0]
+
+    def step():
+        h = torch.relu(Xt @ W1.T + b1)
+        h = torch.relu(h @ W2.T + b2)
+        s = (h @ W3.T + b3).squeeze(1)
+        loss = torch.relu(1 - yt * s).mean() + 1e-4 * sum((p * p).sum() for p in params)
+        loss.backward()
+        rate = lr(k[0])
+        with torch.no_grad():
+            for p in params:
+                p -= rate * p.grad
+                p.grad = None
+        ((yt > 0) == (s > 0)).double().mean().item()
+        loss.item()
+        k[0] += 1
+
+    return step
+
+
+def jax_step(X, y, weights):
+    """The step as one jit-compiled function, or None where JAX is not installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    try:  # run each call on the calling thread: on one core, a hand-off to another thread only waits
+        jax.config.update("jax_cpu_enable_async_dispatch", False)
+    except AttributeError:
+        pass
+    Xj, yj = jnp.asarray(X, dtype=jnp.float64), jnp.asarray(y, dtype=jnp.float64)
+
+    def loss_fn(ps):
+        W1, b1, W2, b2, W3, b3 = ps
+        h = jax.nn.relu(Xj @ W1.T + b1)
+        h = jax.nn.relu(h @ W2.T + b2)
+        s = (h @ W3.T + b3)[:, 0]
+        return jnp.mean(jax.nn.relu(1 - yj * s)) + 1e-4 * sum(jnp.sum(p * p) for p in ps), s
+
+    @jax.jit
+    def train(ps, rate):
+        (loss, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(ps)
+        return [p - rate * g for p, g in zip(ps, grads, strict=True)], loss, jnp.mean((s > 0) == (yj > 0))
+
+    state = [[jnp.asarray(w, dtype=jnp.float64) for w in weights]]
+    k = [0]
+
+    def step():
+        state[0], loss, acc = train(state[0], lr(k[0]))
+        float(loss), float(acc)
+        k[0] += 1
+
+    return step
+
+
+def load_tree(directory: str):
+    """The ``micrograd`` package of another tree, imported under another name (its modules
+    import one another relatively), with its compiled backend."""
+    name = "micrograd_against"
+    if name not in sys.modules:
+        init = Path(directory) / "micrograd" / "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            name, init, submodule_search_locations=[str(init.parent)]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        importlib.import_module(f"{name}.compiled")
+    return sys.modules[name], importlib.import_module(f"{name}.engine"), importlib.import_module(f"{name}.nn")
+
+
+def case(n: int, width: int, against: str | None) -> dict:
+    """Every variant's step function at one size, with the graph build and compile times."""
+    X, y = moons(n)
+    positive = y > 0
+    random.seed(1337)
+    model = MLP(2, [width, width, 1])
+    t = time.perf_counter()
+    scores, total = demo_loss(model, X, y)
+    out = {"build": time.perf_counter() - t, "fns": {}}
+    gc.collect()
+    for exact in (True, False):
+        t = time.perf_counter()
+        prog = micrograd.compile(total, model.parameters(), exact=exact)
+        out["compile" if exact else "compile fast"] = time.perf_counter() - t
+        out["fns"]["array, exact" if exact else "array, fast"] = array_step(prog, scores, positive)
+        out["prog" if exact else "prog fast"] = repr(prog)
+    for exact in (True, False):
+        prog = micrograd.compile(total, model.parameters(), exact=exact)
+        out["fns"]["Values, exact" if exact else "Values, fast"] = values_step(prog, model, scores, positive)
+    if against:
+        package, engine, nn = load_tree(against)
+        random.seed(1337)
+        other = nn.MLP(2, [width, width, 1])
+        other_scores, other_total = demo_loss(other, X, y, engine.Value)
+        prog = package.compile(other_total, other.parameters())
+        out["fns"]["main, exact"] = array_step(prog, other_scores, positive)
+    weights = layers(model)
+    out["fns"]["PyTorch"] = torch_step(X, y, weights)
+    jax_fn = jax_step(X, y, weights)
+    if jax_fn is not None:
+        out["fns"]["JAX jit"] = jax_fn
+    return out
+
+
+def interleaved(fns: dict, rounds: int) -> dict:
+    """Median time of each function, timed in turns (one call of each per round), so that a change
+    in the machine's load during the run hits them all alike; each round starts one function
+    later, so that none always follows the same one (JAX, for one, leaves work behind)."""
+    for fn in fns.values():
+        for _ in range(5):
+            fn()
+    items = list(fns.items())
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for r in range(rounds):
+        for name, fn in items[r % len(items) :] + items[: r % len(items)]:
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 EAGER_SCRIPT = r"""
@@ -151,27 +278,37 @@ def loss():
     scores = list(map(model, inputs))
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
     return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in model.parameters())
-times, compiles = [], []
-for k in range(int(sys.argv[3])):  # in turns: an eager step, then compiling the graph it built
+rounds = {"step": [], "build": [], "exact": [], "fast": []}
+for k in range(int(sys.argv[3])):  # in turns: an eager step, then building and compiling a graph
     gc.collect()
     t = time.perf_counter()
     total = loss()
     model.zero_grad(); total.backward()
     for p in model.parameters(): p.data -= 0.5 * p.grad
-    times.append(time.perf_counter() - t)
+    rounds["step"].append(time.perf_counter() - t)
+    del total
     gc.collect()
     t = time.perf_counter()
-    micrograd.compile(total, model.parameters())
-    compiles.append(time.perf_counter() - t)
+    total = loss()
+    rounds["build"].append(time.perf_counter() - t)
+    for exact in (True, False):
+        gc.collect()
+        t = time.perf_counter()
+        micrograd.compile(total, model.parameters(), exact=exact)
+        rounds["exact" if exact else "fast"].append(time.perf_counter() - t)
     del total
-ratios = [c / t for c, t in zip(compiles, times)]
-print(json.dumps({"step": statistics.median(times), "compile": statistics.median(compiles),
-                  "ratio": statistics.median(ratios), "worst": max(ratios)}))
+out = {key: statistics.median(ts) for key, ts in rounds.items()}
+for key in ("exact", "fast"):
+    ratios = [c / s for c, s in zip(rounds[key], rounds["step"])]
+    with_build = [(c + b) / s for c, b, s in zip(rounds[key], rounds["build"], rounds["step"])]
+    out[key + " ratio"], out[key + " worst"] = statistics.median(ratios), max(ratios)
+    out[key + " with build"] = statistics.median(with_build)
+print(json.dumps(out))
 """
 
 
 def eager_step(n: int, repeats: int) -> dict:
-    """The eager step and the compile time, in a fresh process with only the demo's imports."""
+    """The eager step, the graph build and both compile times, in a fresh process, in turns."""
     out = subprocess.run(
         [sys.executable, "-c", EAGER_SCRIPT, str(ROOT), str(n), str(repeats)],
         capture_output=True,
@@ -181,54 +318,6 @@ def eager_step(n: int, repeats: int) -> dict:
     return json.loads(out.stdout)
 
 
-def torch_step(n: int, width: int, repeats: int, threads: int) -> float:
-    import torch
-
-    torch.set_num_threads(threads)
-    X, y = moons(n)
-    Xt = torch.tensor(X, dtype=torch.float64)
-    yt = torch.tensor(y, dtype=torch.float64)
-    torch.manual_seed(1337)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(2, width),
-        torch.nn.ReLU(),
-        torch.nn.Linear(width, width),
-        torch.nn.ReLU(),
-        torch.nn.Linear(width, 1),
-    ).double()
-    opt = torch.optim.SGD(model.parameters(), lr=1.0)
-    k = [0]
-
-    def step():
-        scores = model(Xt).squeeze(1)
-        loss = torch.relu(1 - yt * scores).mean() + 1e-4 * sum((p * p).sum() for p in model.parameters())
-        ((yt > 0) == (scores > 0)).double().mean().item()
-        opt.zero_grad()
-        loss.backward()
-        for group in opt.param_groups:
-            group["lr"] = 1.0 - 0.9 * (k[0] % 100) / 100
-        opt.step()
-        loss.item()
-        k[0] += 1
-
-    return median_time(step, repeats, warmup=5) if repeats else step
-
-
-def interleaved(fns: list, repeats: int) -> list[float]:
-    """Median time of each function, timed in turns (one call of each per round), so that a change
-    in the machine's load during the run hits them all alike. A function may return its own time."""
-    for fn in fns:
-        for _ in range(5):
-            fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times, strict=True):
-            t = time.perf_counter()
-            own = fn()
-            ts.append(own if isinstance(own, float) else time.perf_counter() - t)
-    return [statistics.median(ts) for ts in times]
-
-
 ORIG_SCRIPT = r"""
 import sys, time, random, statistics, json
 sys.path.insert(0, sys.argv[1])
@@ -236,7 +325,6 @@ import numpy as np
 from sklearn.datasets import make_moons
 from micrograd.engine import Value
 from micrograd.nn import MLP
-assert 'orig' in __import__('micrograd').__file__ or True
 np.random.seed(1337); random.seed(1337)
 X, y = make_moons(n_samples=int(sys.argv[2]), noise=0.1); y = y * 2 - 1
 model = MLP(2, [16, 16, 1])
@@ -282,72 +370,109 @@ def fmt(seconds: float) -> str:
     return f"{seconds * 1e6:.0f} us"
 
 
+def report_demo(t: dict, c: dict, fresh: dict, orig: dict | None) -> None:
+    base = t["array, fast"]
+    print("## demo step (batch 100, MLP 2-16-16-1): forward + backward + update, medians of rounds")
+    print()
+    print("| engine | time per step | ratio to array, exact=False |")
+    print("|---|---|---|")
+    for name, s in [*t.items(), ("eager (this engine), fresh process", fresh["step"])]:
+        print(f"| {name} | {fmt(s)} | {s / base:.2f}x |")
+    if orig:
+        print(f"| original micrograd 0.1.0 | {fmt(orig['step'])} | {orig['step'] / base:.0f}x |")
+    print()
+    torch_t = t["PyTorch"]
+    print(f"- array, exact=False / PyTorch: {base / torch_t:.2f}x (target <= 1.0x)")
+    if "JAX jit" in t:
+        print(f"- array, exact=False / JAX jit: {base / t['JAX jit']:.2f}x (target <= 2.0x)")
+    else:
+        print("- JAX: not installed (pip install jax), not measured")
+    best = min(t["Values, exact"], t["Values, fast"])
+    print(
+        f"- through the Values / PyTorch: exact=True {t['Values, exact'] / torch_t:.2f}x, "
+        f"exact=False {t['Values, fast'] / torch_t:.2f}x (target <= 1.0x: {best / torch_t:.2f}x)"
+    )
+    if "main, exact" in t:
+        print(f"- array, exact=True / main's exact array step: {t['array, exact'] / t['main, exact']:.2f}x")
+    for key, label in (("exact", "exact=True"), ("fast", "exact=False")):
+        print(
+            f"- compile time, {label}: {fmt(fresh[key])} = {fresh[key + ' ratio']:.2f}x one eager step "
+            f"(median of the rounds' ratios, worst round {fresh[key + ' worst']:.2f}x; target <= 1.0x); "
+            f"with building the graph once ({fmt(fresh['build'])}): {fresh[key + ' with build']:.2f}x"
+        )
+    print(f"- programs: {c['prog']}; {c['prog fast']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=30, help="timed steps per case (median taken)")
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads for PyTorch")
+    parser.add_argument(
+        "--repeats", type=int, default=30, help="rounds: x10 at the demo size, fewer for bigger ones"
+    )
     parser.add_argument("--quick", action="store_true", help="only the demo size (batch 100, width 16)")
-    parser.add_argument("--full", action="store_true", help="also batch 10,000 at width 64 (~80M nodes)")
+    parser.add_argument("--against", metavar="DIR", help="also time the exact step of the package in DIR")
+    parser.add_argument("--cores", type=int, default=1, help="CPUs to pin this process to (0: do not pin)")
+    parser.add_argument("--no-original", action="store_true", help="skip karpathy's micrograd 0.1.0")
     args = parser.parse_args()
+    if args.cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
 
     import torch
 
+    try:
+        import jax
+
+        jax_version = f"jax {jax.__version__}"
+    except ImportError:
+        jax_version = "jax not installed"
     print(
-        f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__} "
-        f"(set_num_threads({args.threads})), {os.cpu_count()} cores, repeats {args.repeats}"
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}, {jax_version}; "
+        f"pinned to {len(os.sched_getaffinity(0))} of {os.cpu_count()} cores; repeats {args.repeats}"
     )
-    demo = compiled_case(100, 16, 0)
-    torch_fn = torch_step(100, 16, 0, args.threads)
-    demo["step"], demo["values"], t_torch = interleaved([*demo["fns"], torch_fn], args.repeats * 10)
-    fresh = eager_step(100, max(15, args.repeats))
-    t_eager = fresh["step"]
-    orig = original_step(100, 3)
     print()
-    print("## demo step (batch 100, MLP 2-16-16-1): forward + backward + update")
-    print()
-    print("| engine | time per step | ratio to compiled |")
-    print("|---|---|---|")
-    rows = [
-        ("compiled (micrograd.compile), params in the program's array", demo["step"]),
-        ("compiled, params in the Values (forward/backward, p.data loop)", demo["values"]),
-        (f"PyTorch float64, {args.threads} thread(s)", t_torch),
-        ("eager (this engine), fresh process", t_eager),
-        ("original micrograd 0.1.0", orig["step"]),
-    ]
-    for name, t in rows:
-        print(f"| {name} | {fmt(t)} | {t / demo['step']:.2f}x |")
-    print()
-    print(
-        f"- compiled / PyTorch: {demo['step'] / t_torch:.2f}x (target <= 1.0x); "
-        f"through the Values: {demo['values'] / t_torch:.2f}x"
-    )
-    print(
-        f"- compile time {fmt(fresh['compile'])} = {fresh['ratio']:.2f}x one eager step (median of the "
-        f"rounds' ratios; the worst round {fresh['worst']:.2f}x), both in the fresh process, in turns "
-        f"(target <= 1.0x); in this process: {fmt(demo['compile'])}; "
-        f"building the graph once took {fmt(demo['build'])}"
-    )
-    print(f"- original / compiled: {orig['step'] / demo['step']:.0f}x (target >= 1000x)")
-    print(f"- program: {demo['prog']}")
+    rows = []
+    for n, width in SIZES[:1] if args.quick else SIZES:
+        c = case(n, width, args.against)
+        rounds = (
+            args.repeats * 10 if (n, width) == (100, 16) else max(15, args.repeats * 16000 // (n * width))
+        )
+        fns = c.pop("fns")
+        t = interleaved(fns, rounds)
+        rows.append((n, width, t, c))
+        if (n, width) == (100, 16):
+            fresh = eager_step(100, max(15, args.repeats))
+            orig = None if args.no_original else original_step(100, 3)
+            report_demo(t, c, fresh, orig)
+            if args.against:  # the two exact steps by themselves, in turns: this tree's and DIR's
+                pair = [interleaved({k: fns[k] for k in ("array, exact", "main, exact")}, rounds // 3)]
+                pair += [interleaved({k: fns[k] for k in ("main, exact", "array, exact")}, rounds // 3)]
+                ratios = [p["array, exact"] / p["main, exact"] for p in pair]
+                print(
+                    "- exact=True, this tree / DIR, the two steps alone in turns (two runs): "
+                    + ", ".join(
+                        f"{fmt(p['array, exact'])} / {fmt(p['main, exact'])} = {r:.2f}x"
+                        for p, r in zip(pair, ratios)
+                    )
+                )
+        del fns
+        gc.collect()
     if args.quick:
         return
     print()
-    print("## scaling: time per step by batch size and width")
+    print("## scaling: time per step by batch size and width (medians of interleaved rounds)")
     print()
-    print("| batch | width | compiled | via Values | PyTorch | compiled / PyTorch | compile | graph build |")
-    print("|---|---|---|---|---|---|---|---|")
-    cases = [(100, 16), (1000, 16), (10_000, 16), (100, 64), (1000, 64)]
-    if args.full:
-        cases.append((10_000, 64))
-    for n, width in cases:
-        reps = max(5, args.repeats // (n // 100 if n > 100 else 1))
-        c = demo if (n, width) == (100, 16) else compiled_case(n, width, reps)
-        t = t_torch if (n, width) == (100, 16) else torch_step(n, width, reps, args.threads)
+    names = list(rows[0][2])
+    print(
+        f"| batch | width | {' | '.join(names)} | fast / PyTorch | fast / JAX "
+        "| compile exact | compile fast | build |"
+    )
+    print("|---" * (len(names) + 7) + "|")
+    for n, width, t, c in rows:
+        jax_ratio = f"{t['array, fast'] / t['JAX jit']:.2f}x" if "JAX jit" in t else "-"
         print(
-            f"| {n:,} | {width} | {fmt(c['step'])} | {fmt(c['values'])} | {fmt(t)} | {c['step'] / t:.2f}x | "
-            f"{fmt(c['compile'])} | {fmt(c['build'])} |"
+            f"| {n:,} | {width} | {' | '.join(fmt(t[k]) for k in names)} | "
+            f"{t['array, fast'] / t['PyTorch']:.2f}x | {jax_ratio} | {fmt(c['compile'])} | "
+            f"{fmt(c['compile fast'])} | {fmt(c['build'])} |"
         )
-        gc.collect()
 
 
 if __name__ == "__main__":

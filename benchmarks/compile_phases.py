@@ -8,7 +8,10 @@ phases are those ``Program()`` runs (``micrograd.compiled.program.compile_steps`
 * edges: every child's id as arrays (n-ary nodes from their tuples);
 * kinds: each node's primitive as a code;
 * lower: flattening, terms, levels and groups;
-* plan: index arrays, views, buffers and the gradient order.
+* plan: index arrays, views, buffers and the gradient order;
+
+and, on the same lowering, the plan of ``exact=False`` (``blas.plan_inexact``:
+the grids of DOT nodes as matrix products), with the total it makes.
 
 Beside them, not in the total, the alternative to the compiled backend's own
 walk on the same graph: the engine's ``topological_order(root, leaves=False)``,
@@ -34,12 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_compiled import demo_loss, moons  # noqa: E402  (the same graph as the benchmark's)
 
+from micrograd.compiled.blas import plan_inexact  # noqa: E402
 from micrograd.compiled.program import compile_steps, paused_gc  # noqa: E402
 from micrograd.compiled.walk import Walk  # noqa: E402
 from micrograd.engine import topological_order  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
 PHASES = ["walk", "edges", "kinds", "lower", "plan"]
+INEXACT = "plan, exact=False (blas.plan_inexact, instead of plan)"
+INEXACT_TOTAL = "total, exact=False"
 ENGINE_WALK = "engine walk (topological_order, not in the total)"
 ENGINE_WALK_IDS = "engine walk + numbering (not in the total)"
 
@@ -91,7 +97,7 @@ def main() -> None:
     model = MLP(2, [16, 16, 1])
     params = model.parameters()
 
-    names = [*PHASES, "total", "eager step", ENGINE_WALK, ENGINE_WALK_IDS]
+    names = [*PHASES, "total", INEXACT, INEXACT_TOTAL, "eager step", ENGINE_WALK, ENGINE_WALK_IDS]
     times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.repeats):
         gc.collect()
@@ -110,6 +116,9 @@ def main() -> None:
                 marks.append(time.perf_counter())
                 done.append((name, result))
             t = time.perf_counter()
+            plan_inexact(done[3][1])
+            times[INEXACT].append(time.perf_counter() - t)
+            t = time.perf_counter()
             topological_order(total, leaves=False)
             times[ENGINE_WALK].append(time.perf_counter() - t)
             t = time.perf_counter()
@@ -120,6 +129,7 @@ def main() -> None:
         for name, a, b in zip(PHASES, marks[:-1], marks[1:], strict=True):
             times[name].append(b - a)
         times["total"].append(marks[-1] - marks[0])
+        times[INEXACT_TOTAL].append(marks[-2] - marks[0] + times[INEXACT][-1])
         del total, done, result, alternative
     print(f"compiling the demo's graph, medians of {args.repeats} rounds:")
     print()
@@ -128,8 +138,10 @@ def main() -> None:
     for name in names:
         print(f"| {name} | {statistics.median(times[name]) * 1e3:.2f} ms |")
     ratio = statistics.median(c / s for c, s in zip(times["total"], times["eager step"], strict=True))
+    fast = statistics.median(c / s for c, s in zip(times[INEXACT_TOTAL], times["eager step"], strict=True))
     print()
     print(f"compile / eager step: {ratio:.2f}x (median of the rounds' ratios)")
+    print(f"compile exact=False / eager step: {fast:.2f}x (median of the rounds' ratios)")
     for other in (ENGINE_WALK, ENGINE_WALK_IDS):
         walks = statistics.median(c / e for c, e in zip(times["walk"], times[other], strict=True))
         print(f"compiled walk / {other.split(' (')[0]}: {walks:.2f}x (median of the rounds' ratios)")

@@ -22,16 +22,18 @@ except ImportError as err:  # Karpathy's micrograd (the same import name) may ha
     raise ImportError(f"{err}\n{message}") from err
 
 
-def compile(root: Value, params: list[Value] | None = None):  # numpy is imported on the first call
+def compile(root: Value, params: list[Value] | None = None, *, exact: bool = True):  # numpy: on first call
     """Compile the static graph under ``root`` into a fast numpy ``Program`` (see ``micrograd.compiled``).
 
+    ``exact=True`` gives the eager engine's results bit for bit; ``exact=False`` runs each
+    layer as matrix products (BLAS), with results equal up to rounding (docs/compiled.md).
     A graph with operations made by ``define_op`` runs node by node in Python instead
-    (``micrograd.compiled.defined``), with the same interface and the same numbers.
+    (``micrograd.compiled.defined``), with the same interface and the eager numbers.
     """
     from .compiled import CompileError, Program
 
     try:
-        return Program(root, params)
+        return Program(root, params, exact=exact)
     except CompileError:
         from .compiled.defined import compile_defined
 

@@ -21,8 +21,10 @@ def test_compile_phases_runs():
         check=True,
     ).stdout
     phases = ("walk", "edges", "kinds", "lower", "plan", "total", "eager step", r"engine walk \(.*\)")
+    phases += (r"plan, exact=False \(.*\)", "total, exact=False")
     for phase in (*phases, r"engine walk \+ numbering \(.*\)"):
         assert re.search(rf"^\| {phase} \| \d+\.\d\d ms \|$", out, re.M), (phase, out)
     assert re.search(r"^compile / eager step: \d+\.\d\dx", out, re.M), out
+    assert re.search(r"^compile exact=False / eager step: \d+\.\d\dx", out, re.M), out
     assert re.search(r"^compiled walk / engine walk: \d+\.\d\dx", out, re.M), out
     assert re.search(r"^compiled walk / engine walk \+ numbering: \d+\.\d\dx", out, re.M), out

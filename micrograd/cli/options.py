@@ -91,7 +91,8 @@ RUN = "run"
 
 _ENGINE_HELP = (
     "how each step is computed: 'eager' rebuilds the graph every step (the plain engine); "
-    "'compiled' builds it once per batch and re-runs it with numpy (same results to the last bit; "
+    "'compiled' builds it once per batch and re-runs it with numpy (exact=True: "
+    "same results to the last bit; "
     f"losses {', '.join(STATIC_LOSSES)} only; each new mini-batch is compiled, which costs more "
     "than an eager step); 'auto' (default) is compiled for full-batch training with those losses, "
     "eager otherwise (e.g. with --batch-size)"

@@ -19,7 +19,8 @@ view instead of a gather.
 The package, by phase: ``rules`` (the primitive table, vectorised), ``walk``
 (the graph as ids and arrays), ``lower`` (flattening, terms, levels, groups),
 ``views`` (strided index patterns), ``plan`` (the steps of every group and the
-gradients' sums) and ``program`` (``Program``, the run time).
+gradients' sums), ``matrices`` and ``blas`` (``exact=False``: the grids of DOT
+nodes, and their plan) and ``program`` (``Program``, the run time).
 
 Training with it (full batch, so the graph's shape never changes)::
 
@@ -43,6 +44,11 @@ once::
         prog.backward_array()                     # param_grad, as after zero_grad() + backward()
         prog.param_data -= lr * prog.param_grad
     prog.sync_to_values()                         # p.data and p.grad, for the model's users
+
+``compile(..., exact=False)`` (``matrices``, ``blas``) runs each grid of DOT nodes (a
+layer applied to a batch: one inputs tuple per sample, one weights tuple per neuron)
+as matrix products and adds gradients in place: faster, and equal to the eager
+results up to rounding (BLAS adds in its own order). What follows is ``exact=True``.
 
 Exactness. Results are bit for bit those of the eager engine (float64; the
 eager engine keeps Python ints where every input is an int): an n-ary sum adds

@@ -394,6 +394,8 @@ class Lowered(NamedTuple):
     where: np.ndarray  # by walk id (a leaf's ~k read from the end): buffer position, -1 if vanished
     outside: dict  # given params outside the graph (and a root that is a leaf) -> position
     vanished: Vanished
+    tables: Tables | None  # the n-ary nodes' tuples (walk ids), None where there is none
+    dot: np.ndarray  # which interior ids are DOT nodes
 
 
 def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Lowered:
@@ -420,4 +422,4 @@ def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Low
     where = np.concatenate((np.where(flat.grouped, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
     outside = {leaf: i for i, leaf in enumerate(g.leaves) if leaf not in w.ids}
     vanished = Vanished(ch.links, ch.products, (g.child[in_sum], g.parent[in_sum]))
-    return Lowered(g, w.order, w.ids, op, term_start, t, lay, where, outside, vanished)
+    return Lowered(g, w.order, w.ids, op, term_start, t, lay, where, outside, vanished, e.tables, dot)

@@ -43,13 +43,17 @@ class Buffers:
 
 class Plan(NamedTuple):
     """The steps: forward in level order; per level, its backward steps and the reductions of its
-    grads (``gather[0]``: the params'); ``leaf_rest``: the other leaves' grads."""
+    grads (``gather[0]``: the params'); ``leaf_rest``: the other leaves' grads; ``reset``: steps
+    run before the root's grad is set; ``lowered``: the lowering the steps run on, where the plan
+    made a layout of its own (``exact=False``)."""
 
     buffers: Buffers
     fwd: list
     bwd: dict
     gather: dict
     leaf_rest: list
+    reset: tuple = ()
+    lowered: Lowered | None = None
 
 
 def replay(order: list, leaves: tuple) -> None:

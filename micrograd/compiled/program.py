@@ -10,6 +10,7 @@ from operator import attrgetter
 import numpy as np
 
 from ..engine import Value
+from .blas import plan_inexact
 from .lower import lower
 from .plan import plan
 from .rules import CompileError
@@ -37,10 +38,13 @@ class paused_gc:
             gc.enable()
 
 
-def compile_steps(root: Value, params: Sequence[Value] | None = None) -> Iterator[tuple[str, object]]:
+def compile_steps(
+    root: Value, params: Sequence[Value] | None = None, exact: bool = True
+) -> Iterator[tuple[str, object]]:
     """Compile ``root`` phase by phase, yielding (phase name, its result): "walk" (``Walk``),
     "edges" (``Edges``), "kinds" (the primitives' codes), "lower" (``Lowered``) and "plan"
-    (``Plan``). ``Program`` runs exactly these; ``benchmarks/compile_phases.py`` times them."""
+    (``Plan``: ``plan.plan``, or ``blas.plan_inexact`` where not ``exact``). ``Program`` runs
+    exactly these; ``benchmarks/compile_phases.py`` times them."""
     if not isinstance(root, Value):
         raise CompileError(f"compile() needs the Value at the top of a graph, got {type(root).__name__}")
     try:
@@ -54,7 +58,7 @@ def compile_steps(root: Value, params: Sequence[Value] | None = None) -> Iterato
     yield "kinds", kind
     low = lower(root, w, e, kind, list(params or ()))
     yield "lower", low
-    yield "plan", plan(low)
+    yield "plan", plan(low) if exact else plan_inexact(low)
 
 
 class Program:
@@ -64,18 +68,28 @@ class Program:
     leaves in the program's order: ``params`` first, in their order (e.g.
     ``model.parameters()``; a model's weights in order make the batch's index
     arrays arithmetic, so they are read as strided views instead of gathered).
+    ``exact=True`` reproduces the eager engine bit for bit; ``exact=False`` runs
+    each layer's DOT nodes as matrix products and adds gradients in its own
+    order (results within rounding of the eager ones; ``blas.py``).
     """
 
-    def __init__(self, root: Value, params: Sequence[Value] | None = None) -> None:
+    def __init__(self, root: Value, params: Sequence[Value] | None = None, *, exact: bool = True) -> None:
+        if exact not in (True, False):
+            raise TypeError(f"exact must be True or False, got {exact!r}")
         with paused_gc():  # collections would rescan the whole graph
-            steps = dict(compile_steps(root, params))
+            steps = dict(compile_steps(root, params, exact))
         low, p = steps["lower"], steps["plan"]
-        self.root = root
+        low = low if p.lowered is None else p.lowered
+        self.root, self.exact = root, exact
         self.leaves, self.params = low.graph.leaves, low.graph.params
         self._low, self._groups, self._top = low, low.layout.groups, low.layout.top
         self._val, self._grad, self._buf = p.buffers.val, p.buffers.grad, p.buffers
         self._fwd, self._bwd, self._gather, self._leaf_rest = p.fwd, p.bwd, p.gather, p.leaf_rest
+        self._reset = p.reset
+        # how many grids of DOT nodes run as matrix products (exact=False; 0 for exact=True)
+        self.matrices = sum(group.kind == "dot" for group in self._groups)
         self._inner: dict | None = None  # built on first use (reading a vanished node)
+        self._last_read: tuple = (None, None)  # values(): the last nodes read and their positions
 
     # -- run time -------------------------------------------------------------------
     def forward(self, write_back: bool = False) -> float:
@@ -114,6 +128,8 @@ class Program:
         """Every level's grads from the root down: add each level's contributions, then pass them on."""
         grad, gather, bwd, top = self._grad, self._gather, self._bwd, self._top
         with np.errstate(all="ignore"):
+            for step in self._reset:
+                step()
             grad[self._position(self.root)] = 1.0
             for lv in range(top, 0, -1):
                 if lv < top:
@@ -188,10 +204,14 @@ class Program:
     def values(self, nodes: Iterable[Value]) -> np.ndarray:
         """The values of ``nodes`` in the last ``forward()``, as a float64 array."""
         nodes = list(nodes)
-        try:
-            where = self._low.where[np.fromiter(map(self._low.ids.__getitem__, nodes), np.int64, len(nodes))]
-        except (KeyError, TypeError):  # a node outside the walk, or not a Value: one at a time
-            where = np.full(1, -1)
+        last, where = self._last_read
+        if nodes != last:  # the same nodes as last time (identical objects): the same positions
+            try:
+                ids = np.fromiter(map(self._low.ids.__getitem__, nodes), np.int64, len(nodes))
+                where = self._low.where[ids]
+            except (KeyError, TypeError):  # a node outside the walk, or not a Value: one at a time
+                where = np.full(1, -1)
+            self._last_read = (nodes, where)
         if (where < 0).any():  # a node that vanished into a sum
             return np.array([self._read(n, grad=False) for n in nodes], dtype=float)
         return self._val[where]
@@ -251,5 +271,7 @@ class Program:
     def __repr__(self) -> str:
         return (
             f"Program(nodes={len(self._low.order)}, leaves={len(self.leaves)}, "
-            f"levels={self._top}, groups={len(self._groups)})"
+            f"levels={self._top}, groups={len(self._groups)}"
+            + ("" if self.exact else f", matrices={self.matrices}, exact=False")
+            + ")"
         )

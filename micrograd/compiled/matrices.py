@@ -1,0 +1,78 @@
+"""Recognising matrices in the scalar graph: a layer's DOT nodes as one matrix product.
+
+A layer of neurons applied to a batch is, in the scalar graph, a grid of DOT
+nodes: node (x, p) is ``dot(params[p], inputs[x])``, where the nodes of row x
+share one tuple of inputs and the nodes of column p one tuple ``(b, w0, ...,
+wn-1)`` (``nn.Layer`` and ``nn.Neuron`` share their tuples so; a graph built by
+hand with ``dot()`` that shares its tuples alike is recognised the same way).
+Such a grid's values are ``X @ W.T + b`` with X the rows' inputs and W the
+columns' weights: one matrix product forward, two backward.
+
+The tuples are the walk's tables (``walk.py``): a node's two tuples are two
+table numbers, so grouping the DOT nodes by their input table and comparing
+the parameter tables each input table meets finds every grid without looking
+at a single ``Value``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .lower import Lowered
+
+__all__ = ["Grid", "grids"]
+
+
+class Grid(NamedTuple):
+    """DOT nodes ``nodes[x, p] = bias[p] + weights[p] . inputs[x]`` (all as interior or leaf ids)."""
+
+    level: int
+    nodes: np.ndarray  # (rows, cols)
+    inputs: np.ndarray  # (rows, nin)
+    weights: np.ndarray  # (cols, nin)
+    bias: np.ndarray  # (cols,)
+
+
+def grids(low: Lowered, level_of: np.ndarray, min_size: int = 2) -> list[Grid]:
+    """The grids of at least ``min_size`` DOT nodes: the nodes of one level whose input tables
+    meet the same sequence of parameter tables. A DOT node in no such grid is left out."""
+    t, g = low.tables, low.graph
+    if t is None or not low.dot.any():
+        return []
+    is_dot = low.dot[t.node]
+    node, ka, kb = t.node[is_dot], t.ka[is_dot], t.kb[is_dot]
+    lv = level_of[node]
+    by = np.lexsort((ka, kb, lv))  # by level, then input table, then parameter table
+    node, ka, kb, lv = node[by], ka[by], kb[by], lv[by]
+    cuts = np.flatnonzero((np.diff(kb) != 0) | (np.diff(lv) != 0)) + 1
+    bounds = [0, *cuts.tolist(), node.size]
+    classes: dict[tuple, list[int]] = {}
+    ka_bytes = ka.tobytes()
+    for lo, hi in zip(bounds, bounds[1:], strict=False):  # one entry per row (input tuple)
+        classes.setdefault((int(lv[lo]), hi - lo, ka_bytes[8 * lo : 8 * hi]), []).append(lo)
+    leaf = t.items < 0
+    items = t.items.copy()
+    items[leaf] = g.leaf_id[~t.items[leaf]]  # walk ids -> final ids
+    out = []
+    for (level, cols, _), firsts in classes.items():
+        if len(firsts) * cols < min_size:
+            continue
+        rows = np.array(firsts)
+        cells = rows[:, None] + np.arange(cols)
+        params, ins = ka[rows[0] : rows[0] + cols], kb[rows]
+        nin = int(t.length[ins[0]])
+        if nin == 0 or np.any(t.length[params] != nin + 1):
+            continue
+        span = np.arange(nin)
+        out.append(
+            Grid(
+                level,
+                node[cells],
+                items[t.start[ins][:, None] + span],
+                items[t.start[params][:, None] + 1 + span],
+                items[t.start[params]],
+            )
+        )
+    return out
