@@ -15,8 +15,10 @@ primitives, so they can be differentiated again.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import numbers
+import threading
 from collections.abc import Iterable
 
 from .primitives import (
@@ -40,7 +42,13 @@ from .primitives import (
 )
 
 Number = int | float
-_recording = True  # False inside ``no_grad()``: results are plain leaves
+# Grad mode is per thread and per asyncio task: ``_no_grad_depth`` counts the no_grad()
+# scopes the current context is inside. ``_recording`` is the fast path of ``_node``: True
+# while no context anywhere is inside no_grad(), so only then is the context variable read.
+_no_grad_depth = contextvars.ContextVar("micrograd_no_grad_depth", default=0)
+_recording = True
+_scopes = 0  # no_grad() scopes open in every thread and task together
+_scopes_lock = threading.Lock()
 _new = object.__new__
 
 
@@ -90,7 +98,7 @@ def _node(prim: Primitive, data: Number, a, b) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0
-    if _recording:
+    if _recording or not _no_grad_depth.get():
         out._prim = prim
         out._a = a
         out._b = b
@@ -441,22 +449,25 @@ class no_grad:
     """Context manager (or decorator) inside which operations record no graph.
 
     Results made inside are leaves, so nothing is kept for ``backward()``. It
-    nests, and restores the previous setting on every exit. The setting is one
-    flag for the whole process, not one per thread.
+    nests, and restores the previous setting on every exit, exceptions
+    included. As in PyTorch, the setting belongs to the thread (and to the
+    asyncio task) that enters it: other threads and tasks keep recording.
     """
 
-    def __init__(self) -> None:
-        self._saved: list[bool] = []
-
     def __enter__(self) -> no_grad:
-        global _recording
-        self._saved.append(_recording)
-        _recording = False
+        global _recording, _scopes
+        _no_grad_depth.set(_no_grad_depth.get() + 1)
+        with _scopes_lock:
+            _scopes += 1
+            _recording = False
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        global _recording
-        _recording = self._saved.pop()
+        global _recording, _scopes
+        _no_grad_depth.set(max(_no_grad_depth.get() - 1, 0))
+        with _scopes_lock:
+            _scopes -= 1
+            _recording = _scopes == 0
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -466,7 +477,10 @@ class no_grad:
 
         return without_graph
 
+    def __repr__(self) -> str:
+        return "no_grad()"
+
 
 def is_grad_enabled() -> bool:
-    """Whether operations record the graph now (False inside ``no_grad()``)."""
-    return _recording
+    """Whether operations record the graph now in this thread or task (False inside ``no_grad()``)."""
+    return _recording or not _no_grad_depth.get()
