@@ -11,6 +11,13 @@ alone.
 ``micrograd.grad`` (in ``functional.py``) share: with ``create_graph=True`` the
 derivatives are Values with graphs of their own, built from the same
 primitives, so they can be differentiated again.
+
+Overflow follows IEEE arithmetic, as in PyTorch: a result too large for a
+float is ``inf`` or ``-inf``, integers stay exact while they fit a float, and
+infinities and nans propagate; what is not overflow (division by zero, ``log``
+of a number <= 0, ...) raises. ``primitives.py`` states the rule in full.
+``Value(nan)`` and ``Value(inf)`` are accepted, as ``torch.tensor`` accepts
+them; an integer too large for a float (``Value(10**400)``) is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from .primitives import (
     DIV,
     DOT,
     EXP,
+    INT_LIMIT,
     LOG,
     MUL,
     NEG,
@@ -53,13 +61,27 @@ _new = object.__new__
 
 
 def _as_number(x: object) -> Number:
-    """The int or float a Value may hold; TypeError for anything else."""
-    if type(x) is float or type(x) is int:
+    """The int or float a Value may hold; TypeError for anything else, OverflowError for an
+    integer too large for a float (the Value could not take part in float arithmetic)."""
+    if type(x) is float:
         return x
+    if type(x) is int:
+        if -INT_LIMIT < x < INT_LIMIT:
+            return x
+        raise OverflowError(
+            f"Value() got an integer of {len(str(abs(x)))} digits, too large for a float (the largest is "
+            "about 1.8e308): pass a float (float('inf') for infinity) or scale the number down"
+        )
     if isinstance(x, numbers.Integral):  # bool, numpy integers
-        return int(x)
+        return _as_number(int(x))
     if isinstance(x, numbers.Real):  # numpy floats, Fraction
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(
+                f"Value() got a {type(x).__name__} too large for a float (the largest is about 1.8e308): "
+                "pass a float (float('inf') for infinity) or scale the number down"
+            ) from None
     if isinstance(x, Value):
         raise TypeError("Value() wraps a number, not another Value: use the Value itself, or v.data")
     raise TypeError(f"Value() needs a real number (int or float), got {type(x).__name__} {x!r}")
@@ -254,7 +276,7 @@ class Value:
         return _unary(TANH, self)
 
     def exp(self) -> Value:
-        """e**x; OverflowError when that is too large for a float."""
+        """e**x; inf when that is too large for a float (above about 709.78), as in PyTorch."""
         return _unary(EXP, self)
 
     def log(self) -> Value:
