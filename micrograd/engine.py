@@ -12,22 +12,19 @@ alone.
 derivatives are Values with graphs of their own, built from the same
 primitives, so they can be differentiated again.
 
-Overflow follows IEEE arithmetic, as in PyTorch: a result too large for a
-float is ``inf`` or ``-inf``, integers stay exact while they fit a float, and
-infinities and nans propagate; what is not overflow (division by zero, ``log``
-of a number <= 0, ...) raises. ``primitives.py`` states the rule in full.
-``Value(nan)`` and ``Value(inf)`` are accepted, as ``torch.tensor`` accepts
-them; an integer too large for a float (``Value(10**400)``) is refused.
+Overflow follows IEEE arithmetic, as in PyTorch (the rule in full is in
+``primitives.py``): a result too large for a float is ``inf`` or ``-inf``;
+``Value(nan)`` is accepted, ``Value(10**400)`` (no float can hold it) refused.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
 import numbers
-import threading
 from collections.abc import Iterable
 
+from .grad_mode import RECORDING, recording_here
+from .grad_mode import is_grad_enabled as is_grad_enabled  # still importable from here
+from .grad_mode import no_grad as no_grad
 from .primitives import (
     ADD,
     BY_SYMBOL,
@@ -47,44 +44,20 @@ from .primitives import (
     Primitive,
     opaque,
     pow_const,
+    real_number,
 )
 
 Number = int | float
-# Grad mode is per thread and per asyncio task: ``_no_grad_depth`` counts the no_grad()
-# scopes the current context is inside. ``_recording`` is the fast path of ``_node``: True
-# while no context anywhere is inside no_grad(), so only then is the context variable read.
-_no_grad_depth = contextvars.ContextVar("micrograd_no_grad_depth", default=0)
-_recording = True
-_scopes = 0  # no_grad() scopes open in every thread and task together
-_scopes_lock = threading.Lock()
 _new = object.__new__
 
 
 def _as_number(x: object) -> Number:
-    """The int or float a Value may hold; TypeError for anything else, OverflowError for an
-    integer too large for a float (the Value could not take part in float arithmetic)."""
-    if type(x) is float:
+    """The int or float a Value may hold (``real_number`` in ``primitives.py`` checks the rest)."""
+    if type(x) is float or (type(x) is int and -INT_LIMIT < x < INT_LIMIT):
         return x
-    if type(x) is int:
-        if -INT_LIMIT < x < INT_LIMIT:
-            return x
-        raise OverflowError(
-            f"Value() got an integer of {len(str(abs(x)))} digits, too large for a float (the largest is "
-            "about 1.8e308): pass a float (float('inf') for infinity) or scale the number down"
-        )
-    if isinstance(x, numbers.Integral):  # bool, numpy integers
-        return _as_number(int(x))
-    if isinstance(x, numbers.Real):  # numpy floats, Fraction
-        try:
-            return float(x)
-        except OverflowError:
-            raise OverflowError(
-                f"Value() got a {type(x).__name__} too large for a float (the largest is about 1.8e308): "
-                "pass a float (float('inf') for infinity) or scale the number down"
-            ) from None
     if isinstance(x, Value):
         raise TypeError("Value() wraps a number, not another Value: use the Value itself, or v.data")
-    raise TypeError(f"Value() needs a real number (int or float), got {type(x).__name__} {x!r}")
+    return real_number(x)
 
 
 def _lift(x: object):
@@ -120,7 +93,7 @@ def _node(prim: Primitive, data: Number, a, b) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0
-    if _recording or not _no_grad_depth.get():
+    if RECORDING.everywhere or recording_here():
         out._prim = prim
         out._a = a
         out._b = b
@@ -341,6 +314,10 @@ class Value:
         through its ``grad`` (a reference cycle, freed by the cycle collector);
         ``micrograd.grad()`` returns the same Values without storing them. Read the
         number as ``leaf.grad.data``: the optimizers expect numbers.
+
+        The local derivatives read the values the graph stored when it was built
+        and each leaf's ``.data`` as it is now: after ``x.data = ...`` an old graph
+        mixes the two (PyTorch raises). Build the graph again after changing ``.data``.
         """
         if create_graph:
             return self._backward_with_graph()
@@ -465,44 +442,3 @@ def topological_order(root: Value, *, leaves: bool = True) -> list[Value]:
             stack.pop()
             order.append(node)
     return order
-
-
-class no_grad:
-    """Context manager (or decorator) inside which operations record no graph.
-
-    Results made inside are leaves, so nothing is kept for ``backward()``. It
-    nests, and restores the previous setting on every exit, exceptions
-    included. As in PyTorch, the setting belongs to the thread (and to the
-    asyncio task) that enters it: other threads and tasks keep recording.
-    """
-
-    def __enter__(self) -> no_grad:
-        global _recording, _scopes
-        _no_grad_depth.set(_no_grad_depth.get() + 1)
-        with _scopes_lock:
-            _scopes += 1
-            _recording = False
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        global _recording, _scopes
-        _no_grad_depth.set(max(_no_grad_depth.get() - 1, 0))
-        with _scopes_lock:
-            _scopes -= 1
-            _recording = _scopes == 0
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def without_graph(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-
-        return without_graph
-
-    def __repr__(self) -> str:
-        return "no_grad()"
-
-
-def is_grad_enabled() -> bool:
-    """Whether operations record the graph now in this thread or task (False inside ``no_grad()``)."""
-    return _recording or not _no_grad_depth.get()

@@ -30,6 +30,7 @@ a negative base to a fractional power.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,6 +58,24 @@ class Primitive:
 # --- the overflow rule, and forwards that refuse results that are not real ----
 
 INT_LIMIT = 2**1024 - 2**970  # the smallest positive integer that float() refuses
+
+
+def real_number(x: object) -> int | float:
+    """``x`` as the int or float a Value holds: TypeError for what is not a real number,
+    OverflowError for one too large for a float (``float('inf')`` is a float; ``10**400`` is not)."""
+    if not isinstance(x, numbers.Real):
+        raise TypeError(f"Value() needs a real number (int or float), got {type(x).__name__} {x!r}")
+    try:
+        if isinstance(x, numbers.Integral):  # int, bool, numpy integers
+            x = int(x)
+            return x if -INT_LIMIT < x < INT_LIMIT else float(x)  # float() raises OverflowError
+        return float(x)  # numpy floats, Fraction
+    except OverflowError:
+        digits = int(abs(int(x)).bit_length() * 0.30103) + 1
+        raise OverflowError(
+            f"Value() got a number of about {digits} digits, too large for a float (the largest is about "
+            "1.8e308): pass a float (float('inf') for infinity) or scale the number down"
+        ) from None
 
 
 def _fit(z):

@@ -233,3 +233,41 @@ def test_restored_after_exceptions_nested_and_in_a_thread():
     assert is_grad_enabled()
     x = Value(3.0)
     assert (x + 1)._a is x
+
+
+def test_a_task_started_inside_no_grad_follows_that_scope_until_it_closes():
+    """The task's context is a copy: it sees the scope open, then closed, whatever other threads do."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():  # keeps a scope open in another thread, so no operation takes the fast path
+        with no_grad():
+            holding.set()
+            assert release.wait(timeout=60)
+
+    async def child(closed: asyncio.Event) -> list:
+        seen = [(is_grad_enabled(), (Value(1.0) * 2)._children)]
+        await closed.wait()
+        x = Value(1.0)
+        seen.append((is_grad_enabled(), (x * 2)._a is x))
+        with no_grad():
+            seen.append((is_grad_enabled(), (x * 2)._children))
+        seen.append((is_grad_enabled(), (x * 2)._a is x))
+        return seen
+
+    async def main() -> list:
+        closed = asyncio.Event()
+        with no_grad():
+            task = asyncio.create_task(child(closed))
+            await asyncio.sleep(0)  # the child's first part runs inside the scope
+        closed.set()
+        return await task
+
+    t = run_in_thread(hold)
+    assert holding.wait(timeout=60)
+    try:
+        seen = asyncio.run(main())
+    finally:
+        release.set()
+    join_checked(t)
+    assert seen == [(False, ()), (True, True), (False, ()), (True, True)]
+    assert is_grad_enabled()
