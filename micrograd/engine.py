@@ -22,9 +22,9 @@ from __future__ import annotations
 import numbers
 from collections.abc import Iterable
 
-from .grad_mode import RECORDING, recording_here
 from .grad_mode import is_grad_enabled as is_grad_enabled  # still importable from here
 from .grad_mode import no_grad as no_grad
+from .grad_mode import recording_here, watch
 from .primitives import (
     ADD,
     BY_SYMBOL,
@@ -49,6 +49,15 @@ from .primitives import (
 
 Number = int | float
 _new = object.__new__
+_recording = True  # False while some thread or task is inside no_grad(): then ask recording_here()
+
+
+def _set_recording(everywhere: bool) -> None:
+    global _recording
+    _recording = everywhere
+
+
+watch(_set_recording)
 
 
 def _as_number(x: object) -> Number:
@@ -93,7 +102,7 @@ def _node(prim: Primitive, data: Number, a, b) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0
-    if RECORDING.everywhere or recording_here():
+    if _recording or recording_here():
         out._prim = prim
         out._a = a
         out._b = b

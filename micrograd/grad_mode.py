@@ -3,8 +3,8 @@
 Each context (a thread, an asyncio task) has its own innermost ``no_grad()``
 scope in a context variable; a task started inside a scope follows it until the
 scope closes. Reading a context variable for every new node would slow the
-engine, so ``RECORDING.everywhere`` is the fast path: True while no scope is
-open in any thread or task, when every operation records without asking.
+engine, so it keeps a flag of its own, set through ``watch()``: True while no
+scope is open in any thread or task, when every operation records without asking.
 """
 
 from __future__ import annotations
@@ -12,24 +12,33 @@ from __future__ import annotations
 import contextvars
 import functools
 import threading
-
-
-class _Everywhere:
-    __slots__ = ("everywhere",)
-
-    def __repr__(self) -> str:
-        return f"RECORDING(everywhere={self.everywhere})"
+from collections.abc import Callable
 
 
 class _Scope:
     __slots__ = ("outer", "open")
 
 
-RECORDING = _Everywhere()
-RECORDING.everywhere = True
+_everywhere = True  # no scope open in any thread or task
+_watchers: list[Callable[[bool], None]] = []
 _scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar("micrograd_no_grad", default=None)
 _open_scopes = 0  # in every thread and task together
 _lock = threading.Lock()
+
+
+def watch(fn: Callable[[bool], None]) -> None:
+    """Call ``fn(everywhere)`` now and whenever it changes: True while no ``no_grad()`` scope is open
+    in any thread or task (then every operation records), False otherwise (then ask ``recording_here()``)."""
+    _watchers.append(fn)
+    fn(_everywhere)
+
+
+def _set_everywhere(everywhere: bool) -> None:  # called holding _lock
+    global _everywhere
+    if everywhere != _everywhere:
+        _everywhere = everywhere
+        for fn in _watchers:
+            fn(everywhere)
 
 
 def recording_here() -> bool:
@@ -56,7 +65,7 @@ class no_grad:
         _scope.set(scope)
         with _lock:
             _open_scopes += 1
-            RECORDING.everywhere = False
+            _set_everywhere(False)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -68,7 +77,7 @@ class no_grad:
         _scope.set(scope.outer)
         with _lock:
             _open_scopes -= 1
-            RECORDING.everywhere = _open_scopes == 0
+            _set_everywhere(_open_scopes == 0)
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -84,4 +93,4 @@ class no_grad:
 
 def is_grad_enabled() -> bool:
     """Whether operations record the graph now in this thread or task (False inside ``no_grad()``)."""
-    return RECORDING.everywhere or recording_here()
+    return _everywhere or recording_here()
