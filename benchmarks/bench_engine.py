@@ -15,7 +15,8 @@ Usage:  python benchmarks/bench_engine.py [--repeats N] [--original-dir DIR] [--
 The original is installed into DIR (default: a cache folder under the system
 temp dir) with `pip install --target DIR --no-deps micrograd==0.1.0` if missing.
 ``--baseline DIR`` adds another copy of this project (say, main before a change),
-measured in the same interleaved runs. ``--steps`` and ``--chain`` shrink the work.
+measured in the same interleaved runs; ``--no-grad-thread`` adds ours beside another
+thread that sits inside ``no_grad()``. ``--steps`` and ``--chain`` shrink the work.
 """
 
 from __future__ import annotations
@@ -116,8 +117,29 @@ else:
 """
 
 
-def run(code: str, engine_dir: Path, steps: int = 100, chain: int = 1_000_000) -> dict:
-    program = f"ENGINE_DIR = {str(engine_dir)!r}\nSTEPS = {steps}\nCHAIN = {chain}\n" + code
+# With --no-grad-thread: another thread sits inside no_grad() the whole run, so every
+# operation of the measured thread reads its own grad mode (the slow path of _node).
+HOLD = r"""
+import sys, threading
+sys.path.insert(0, ENGINE_DIR)
+from micrograd.engine import no_grad
+_inside = threading.Event()
+def _hold():
+    with no_grad():
+        _inside.set()
+        threading.Event().wait()
+threading.Thread(target=_hold, daemon=True).start()
+_inside.wait()
+"""
+
+
+def run(code: str, engine: tuple[Path, bool], steps: int = 100, chain: int = 1_000_000) -> dict:
+    engine_dir, hold = engine
+    program = (
+        f"ENGINE_DIR = {str(engine_dir)!r}\nSTEPS = {steps}\nCHAIN = {chain}\n"
+        + (HOLD if hold else "")
+        + code
+    )
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, cwd=tempfile.gettempdir()
     )
@@ -147,17 +169,24 @@ def main() -> None:
         help="where micrograd 0.1.0 is (or gets) installed",
     )
     parser.add_argument("--baseline", type=Path, help="another checkout of this project to measure alongside")
+    parser.add_argument("--no-original", action="store_true", help="leave the original out (with --baseline)")
+    parser.add_argument(
+        "--no-grad-thread", action="store_true", help="also measure ours beside a thread inside no_grad()"
+    )
     parser.add_argument("--steps", type=int, default=100, help="SGD steps of the demo (default 100)")
     parser.add_argument("--chain", type=int, default=1_000_000, help="nodes in the chain (default 1,000,000)")
     args = parser.parse_args()
     # the runs start in a temp folder, so every folder they import from must be absolute
-    original = ensure_original(args.original_dir.resolve())
-    engines = {"ours": REPO, "original 0.1.0": original}
+    engines = {"ours": (REPO, False)}
+    if not args.no_original:
+        engines["original 0.1.0"] = (ensure_original(args.original_dir.resolve()), False)
     if args.baseline is not None:
         baseline = args.baseline.resolve()
         if not (baseline / "micrograd" / "engine.py").exists():
             parser.error(f"--baseline {args.baseline}: no micrograd/engine.py there")
-        engines["baseline"] = baseline
+        engines["baseline"] = (baseline, False)
+    if args.no_grad_thread:
+        engines["ours, a thread in no_grad()"] = (REPO, True)
 
     demo: dict[str, list[dict]] = {name: [] for name in engines}
     for i in range(args.repeats):
