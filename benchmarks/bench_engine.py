@@ -11,9 +11,12 @@ reports medians and the ratio original / ours:
 - a 1,000,000-node chain: forward and backward times (the original's recursive
   topological sort raises RecursionError there).
 
-Usage:  python benchmarks/bench_engine.py [--repeats N] [--original-dir DIR]
+Usage:  python benchmarks/bench_engine.py [--repeats N] [--original-dir DIR] [--baseline DIR]
 The original is installed into DIR (default: a cache folder under the system
 temp dir) with `pip install --target DIR --no-deps micrograd==0.1.0` if missing.
+``--baseline DIR`` adds another copy of this project (say, main before a change),
+measured in the same interleaved runs; ``--no-grad-thread`` adds ours beside another
+thread that sits inside ``no_grad()``. ``--steps`` and ``--chain`` shrink the work.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ FULL_DEMO = (
     DEMO
     + r"""
 start = time.perf_counter()
-for k in range(100):
+for k in range(STEPS):
     total_loss, acc = loss()
     model.zero_grad()
     total_loss.backward()
@@ -101,7 +104,7 @@ from micrograd.engine import Value
 x = Value(1.0)
 start = time.perf_counter()
 y = x
-for _ in range(1_000_000):
+for _ in range(CHAIN):
     y = y * 1.0000001
 forward = time.perf_counter() - start
 start = time.perf_counter()
@@ -114,8 +117,29 @@ else:
 """
 
 
-def run(code: str, engine_dir: Path) -> dict:
-    program = f"ENGINE_DIR = {str(engine_dir)!r}\n" + code
+# With --no-grad-thread: another thread sits inside no_grad() the whole run, so every
+# operation of the measured thread reads its own grad mode (the slow path of _node).
+HOLD = r"""
+import sys, threading
+sys.path.insert(0, ENGINE_DIR)
+from micrograd.engine import no_grad
+_inside = threading.Event()
+def _hold():
+    with no_grad():
+        _inside.set()
+        threading.Event().wait()
+threading.Thread(target=_hold, daemon=True).start()
+_inside.wait()
+"""
+
+
+def run(code: str, engine: tuple[Path, bool], steps: int = 100, chain: int = 1_000_000) -> dict:
+    engine_dir, hold = engine
+    program = (
+        f"ENGINE_DIR = {str(engine_dir)!r}\nSTEPS = {steps}\nCHAIN = {chain}\n"
+        + (HOLD if hold else "")
+        + code
+    )
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, cwd=tempfile.gettempdir()
     )
@@ -144,48 +168,73 @@ def main() -> None:
         default=Path(tempfile.gettempdir()) / "micrograd-0.1.0",
         help="where micrograd 0.1.0 is (or gets) installed",
     )
+    parser.add_argument("--baseline", type=Path, help="another checkout of this project to measure alongside")
+    parser.add_argument("--no-original", action="store_true", help="leave the original out (with --baseline)")
+    parser.add_argument(
+        "--no-grad-thread", action="store_true", help="also measure ours beside a thread inside no_grad()"
+    )
+    parser.add_argument("--steps", type=int, default=100, help="SGD steps of the demo (default 100)")
+    parser.add_argument("--chain", type=int, default=1_000_000, help="nodes in the chain (default 1,000,000)")
     args = parser.parse_args()
-    original = ensure_original(args.original_dir)
-    engines = {"ours": REPO, "original 0.1.0": original}
+    # the runs start in a temp folder, so every folder they import from must be absolute
+    engines = {"ours": (REPO, False)}
+    if not args.no_original:
+        engines["original 0.1.0"] = (ensure_original(args.original_dir.resolve()), False)
+    if args.baseline is not None:
+        baseline = args.baseline.resolve()
+        if not (baseline / "micrograd" / "engine.py").exists():
+            parser.error(f"--baseline {args.baseline}: no micrograd/engine.py there")
+        engines["baseline"] = (baseline, False)
+    if args.no_grad_thread:
+        engines["ours, a thread in no_grad()"] = (REPO, True)
 
     demo: dict[str, list[dict]] = {name: [] for name in engines}
     for i in range(args.repeats):
         for name, path in engines.items():
-            demo[name].append(run(FULL_DEMO, path))
+            demo[name].append(run(FULL_DEMO, path, args.steps))
             print(f"  demo run {i + 1}/{args.repeats} {name}: {demo[name][-1]['seconds']:.2f} s", flush=True)
     memory = {name: run(MEMORY, path) for name, path in engines.items()}
-    chain = {name: run(CHAIN, path) for name, path in engines.items()}
+    chain = {name: run(CHAIN, path, chain=args.chain) for name, path in engines.items()}
 
+    report(args, engines, demo, memory, chain)
+
+
+def report(args: argparse.Namespace, engines: dict, demo: dict, memory: dict, chain: dict) -> None:
+    """The table: a column per engine, then each other engine's figure over ours."""
+    names = list(engines)
+    others = names[1:]
     seconds = {name: statistics.median(r["seconds"] for r in runs) for name, runs in demo.items()}
     per_node = {name: m["bytes"] / m["nodes"] for name, m in memory.items()}
-    ours, orig = "ours", "original 0.1.0"
+
+    def row(measure: str, cells: dict, ratios: dict | None = None) -> None:
+        ratio_cells = [ratios[name] if ratios else "" for name in others]
+        print(f"| {measure} | " + " | ".join([cells[name] for name in names] + ratio_cells) + " |")
+
+    def over_ours(values: dict) -> dict:
+        return {name: f"{values[name] / values['ours']:.2f}x" for name in others}
+
     print()
-    print(f"| measure (median of {args.repeats}) | ours | original 0.1.0 | original / ours |")
-    print("|---|---|---|---|")
     print(
-        f"| full demo, 100 steps (s) | {seconds[ours]:.2f} | {seconds[orig]:.2f} "
-        f"| {seconds[orig] / seconds[ours]:.1f}x |"
+        f"| measure (median of {args.repeats}) | "
+        + " | ".join(names + [f"{n} / ours" for n in others])
+        + " |"
     )
-    print(f"| one step (ms) | {seconds[ours] * 10:.1f} | {seconds[orig] * 10:.1f} | |")
-    print(f"| final loss | {demo[ours][0]['final_loss']!r} | {demo[orig][0]['final_loss']!r} | |")
-    print(f"| Value nodes made by one forward pass | {memory[ours]['nodes']} | {memory[orig]['nodes']} | |")
-    print(
-        f"| memory of one forward pass (MiB) | {memory[ours]['bytes'] / 2**20:.1f} "
-        f"| {memory[orig]['bytes'] / 2**20:.1f} | {memory[orig]['bytes'] / memory[ours]['bytes']:.1f}x |"
+    print("|---" * (1 + len(names) + len(others)) + "|")
+    row(f"full demo, {args.steps} steps (s)", {n: f"{seconds[n]:.2f}" for n in names}, over_ours(seconds))
+    row("one step (ms)", {n: f"{seconds[n] * 1000 / args.steps:.1f}" for n in names})
+    row("final loss", {n: repr(demo[n][0]["final_loss"]) for n in names})
+    row("Value nodes made by one forward pass", {n: str(memory[n]["nodes"]) for n in names})
+    row(
+        "memory of one forward pass (MiB)",
+        {n: f"{memory[n]['bytes'] / 2**20:.1f}" for n in names},
+        over_ours({n: memory[n]["bytes"] for n in names}),
     )
-    print(
-        f"| memory per graph node (bytes) | {per_node[ours]:.0f} | {per_node[orig]:.0f} "
-        f"| {per_node[orig] / per_node[ours]:.1f}x |"
-    )
-
-    def chain_cell(name: str, phase: str) -> str:
-        c = chain[name]
-        return f"{c[phase]:.2f}" if c[phase] is not None else c["error"]
-
+    row("memory per graph node (bytes)", {n: f"{per_node[n]:.0f}" for n in names}, over_ours(per_node))
     for phase in ("forward", "backward"):
-        print(
-            f"| 1,000,000-node chain, {phase} (s) | {chain_cell(ours, phase)} | {chain_cell(orig, phase)} | |"
-        )
+        cells = {
+            n: f"{chain[n][phase]:.2f}" if chain[n][phase] is not None else chain[n]["error"] for n in names
+        }
+        row(f"{args.chain:,}-node chain, {phase} (s)", cells)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ API_MD = REPO / "docs" / "api.md"
 # the public modules, from the simplest to the most complex
 MODULES = [
     ("engine", "the scalar `Value` and its graph; `backward()`"),
+    ("grad_mode", "`no_grad()` and `is_grad_enabled()`, per thread and per asyncio task"),
     ("primitives", "the closed table of primitives, each forward beside its local derivative"),
     ("ops", "operations of your own: `define_op`"),
     ("nn", "`Module`, `Neuron`, `Layer`, `MLP`"),

@@ -12,14 +12,20 @@ counting alone.
 ``micrograd.grad`` (in ``functional.py``) share: with ``create_graph=True`` the
 derivatives are Values with graphs of their own, built from the same
 primitives, so they can be differentiated again.
+
+Overflow follows IEEE arithmetic, as in PyTorch (the rule in full is in
+``primitives.py``): a result too large for a float is ``inf`` or ``-inf``;
+``Value(nan)`` is accepted, ``Value(10**400)`` (no float can hold it) refused.
 """
 
 from __future__ import annotations
 
-import functools
 import numbers
 from collections.abc import Iterable
 
+from .grad_mode import is_grad_enabled as is_grad_enabled  # still importable from here
+from .grad_mode import no_grad as no_grad
+from .grad_mode import recording_here, watch
 from .primitives import (
     ADD,
     BY_SYMBOL,
@@ -27,6 +33,7 @@ from .primitives import (
     DIV,
     DOT,
     EXP,
+    INT_LIMIT,
     LOG,
     MUL,
     NEG,
@@ -41,24 +48,29 @@ from .primitives import (
     hand_written,
     opaque,
     pow_const,
+    real_number,
 )
 
 Number = int | float
-_recording = True  # False inside ``no_grad()``: results are plain leaves
 _new = object.__new__
+_recording = True  # False while some thread or task is inside no_grad(): then ask recording_here()
+
+
+def _set_recording(everywhere: bool) -> None:
+    global _recording
+    _recording = everywhere
+
+
+watch(_set_recording)
 
 
 def _as_number(x: object) -> Number:
-    """The int or float a Value may hold; TypeError for anything else."""
-    if type(x) is float or type(x) is int:
+    """The int or float a Value may hold (``real_number`` in ``primitives.py`` checks the rest)."""
+    if type(x) is float or (type(x) is int and -INT_LIMIT < x < INT_LIMIT):
         return x
-    if isinstance(x, numbers.Integral):  # bool, numpy integers
-        return int(x)
-    if isinstance(x, numbers.Real):  # numpy floats, Fraction
-        return float(x)
     if isinstance(x, Value):
         raise TypeError("Value() wraps a number, not another Value: use the Value itself, or v.data")
-    raise TypeError(f"Value() needs a real number (int or float), got {type(x).__name__} {x!r}")
+    return real_number(x)
 
 
 def _lift(x: object):
@@ -94,7 +106,7 @@ def _node(prim: Primitive, data: Number, a, b) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0
-    if _recording:
+    if _recording or recording_here():
         out._prim = prim
         out._a = a
         out._b = b
@@ -250,7 +262,7 @@ class Value:
         return _unary(TANH, self)
 
     def exp(self) -> Value:
-        """e**x; OverflowError when that is too large for a float."""
+        """e**x; inf when that is too large for a float (above about 709.78), as in PyTorch."""
         return _unary(EXP, self)
 
     def log(self) -> Value:
@@ -312,6 +324,10 @@ class Value:
         through its ``grad`` (a reference cycle, freed by the cycle collector);
         ``micrograd.grad()`` returns the same Values without storing them. Read the
         number as ``leaf.grad.data``: the optimizers expect numbers.
+
+        The local derivatives read the values the graph stored when it was built
+        and each leaf's ``.data`` as it is now: after ``x.data = ...`` an old graph
+        mixes the two (PyTorch raises). Build the graph again after changing ``.data``.
         """
         if create_graph:
             return self._backward_with_graph()
@@ -455,38 +471,3 @@ def topological_order(root: Value, *, leaves: bool = True) -> list[Value]:
             stack.pop()
             order.append(node)
     return order
-
-
-class no_grad:
-    """Context manager (or decorator) inside which operations record no graph.
-
-    Results made inside are leaves, so nothing is kept for ``backward()``. It
-    nests, and restores the previous setting on every exit. The setting is one
-    flag for the whole process, not one per thread.
-    """
-
-    def __init__(self) -> None:
-        self._saved: list[bool] = []
-
-    def __enter__(self) -> no_grad:
-        global _recording
-        self._saved.append(_recording)
-        _recording = False
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        global _recording
-        _recording = self._saved.pop()
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def without_graph(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-
-        return without_graph
-
-
-def is_grad_enabled() -> bool:
-    """Whether operations record the graph now (False inside ``no_grad()``)."""
-    return _recording

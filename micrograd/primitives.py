@@ -14,11 +14,23 @@ create_graph=True)``), where it builds a graph that can be differentiated
 again. A derivative must therefore never read ``.data`` or call ``math`` on its
 arguments directly; a comparison (``relu``'s step, ``pow``'s sign of the base)
 reads the value and records nothing, so that piece has derivative 0.
+
+The overflow rule: IEEE arithmetic, as in PyTorch. A result too large for a
+float is ``inf`` or ``-inf`` (``exp(710)``, ``x * x`` and ``x ** 2`` at 1e200,
+``(-10.0) ** 401``), and infinities and nans propagate (``inf - inf`` is nan);
+the places where a non-finite number matters (a training loss, a prediction, a
+saved model) check for it. Integers stay exact, as in the original micrograd,
+while they fit a float (``Value(2) ** 3`` is the int 8); an integer result
+beyond that is the float ``inf`` or ``-inf`` (so ``9 ** 9 ** 9`` is inf at once,
+never an enormous integer). Local derivatives follow the same rule. What is not
+overflow still raises: division by zero, ``0 ** -1``, ``log`` of a number <= 0,
+a negative base to a fractional power.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -44,7 +56,54 @@ class Primitive:
     const: float | None = None
 
 
-# --- forward functions that refuse silently-wrong results -------------------
+# --- the overflow rule, and forwards that refuse results that are not real ----
+
+INT_LIMIT = 2**1024 - 2**970  # the smallest positive integer that float() refuses
+
+
+def real_number(x: object) -> int | float:
+    """``x`` as the int or float a Value holds: TypeError for what is not a real number,
+    OverflowError for one too large for a float (``float('inf')`` is a float; ``10**400`` is not)."""
+    if not isinstance(x, numbers.Real):
+        raise TypeError(f"Value() needs a real number (int or float), got {type(x).__name__} {x!r}")
+    try:
+        if isinstance(x, numbers.Integral):  # int, bool, numpy integers
+            x = int(x)
+            return x if -INT_LIMIT < x < INT_LIMIT else float(x)  # float() raises OverflowError
+        return float(x)  # numpy floats, Fraction
+    except OverflowError:
+        digits = int(abs(int(x)).bit_length() * 0.30103) + 1
+        raise OverflowError(
+            f"Value() got a number of about {digits} digits, too large for a float (the largest is about "
+            "1.8e308): pass a float (float('inf') for infinity) or scale the number down"
+        ) from None
+
+
+def _fit(z):
+    """An integer result as it is where it fits a float, else inf or -inf."""
+    if -INT_LIMIT < z < INT_LIMIT:
+        return z
+    return math.inf if z > 0 else -math.inf
+
+
+def _add(a, b):
+    z = a + b
+    return z if type(z) is float else _fit(z)
+
+
+def _sub(a, b):
+    z = a - b
+    return z if type(z) is float else _fit(z)
+
+
+def _mul(a, b):
+    z = a * b
+    return z if type(z) is float else _fit(z)
+
+
+def _sum(*xs):
+    z = reduce(operator.add, xs)
+    return z if type(z) is float else _fit(z)
 
 
 def _div(a, b):
@@ -54,15 +113,33 @@ def _div(a, b):
 
 
 def _pow(a, b):
+    if type(a) is int and type(b) is int and b > 0 and (abs(a).bit_length() - 1) * b >= 1024:
+        return _pow_overflow(a, b)  # |a| ** b >= 2 ** 1024: never build that integer
     try:
         z = a**b
     except ZeroDivisionError:
         raise ZeroDivisionError(f"0 cannot be raised to a negative power ({a!r} ** {b!r})") from None
-    except OverflowError:
-        raise OverflowError(f"{a!r} ** {b!r} is too large for a float") from None
+    except OverflowError:  # float ** float too large (or a complex result that is)
+        if a < 0 and b != math.floor(b):
+            raise _not_real(a, b) from None
+        return _pow_overflow(a, b)
     if type(z) is complex:  # Python answers (-8) ** 0.5 with a complex number
-        raise ValueError(f"{a!r} ** {b!r} is not a real number: a negative base needs an integer exponent")
-    return z
+        raise _not_real(a, b)
+    return z if type(z) is float else _fit(z)
+
+
+def _pow_overflow(a, b) -> float:
+    """The IEEE result of a ** b too large for a float: -inf for a negative base to an odd power."""
+    return -math.inf if a < 0 and b % 2 == 1 else math.inf
+
+
+def _not_real(a, b) -> ValueError:
+    return ValueError(f"{a!r} ** {b!r} is not a real number: a negative base needs an integer exponent")
+
+
+def _power(a, e):
+    """a ** e by the rules above for numbers (0 ** negative raises), as a node for Values."""
+    return _pow(a, e) if isinstance(a, (int, float)) and isinstance(e, (int, float)) else a**e
 
 
 def _ln(x):
@@ -76,9 +153,10 @@ def _pow_base_derivative(a, b):
     if b == 1:  # a number 1 (a Value is == only to itself): a**0 is 1 for every a, so the
         return 1.0 * b  # derivative is a constant, and x**2's third derivative at 0 is 0, not 0 * inf
     try:
-        return b * a ** (b - 1)
+        d = b * _power(a, b - 1)
     except ZeroDivisionError:
         return math.inf
+    return _fit(d) if type(d) is int else d
 
 
 def _pow_exponent_derivative(z, a):
@@ -91,8 +169,8 @@ def _pow_exponent_derivative(z, a):
 def _exp(a):
     try:
         return math.exp(a)
-    except OverflowError:
-        raise OverflowError(f"exp({a!r}) is too large for a float (the limit is about exp(709.78))") from None
+    except OverflowError:  # above about 709.78
+        return math.inf
 
 
 def _log(a):
@@ -112,9 +190,9 @@ def _sigmoid(a):
 # name, symbol, arity, forward, local derivative(s) given output z and inputs,
 # all numbers or all Values (see the module docstring)
 
-ADD = Primitive("add", "+", 2, operator.add, lambda z, a, b: (1.0, 1.0))
+ADD = Primitive("add", "+", 2, _add, lambda z, a, b: (1.0, 1.0))
 # x0 + x1 + ... + xn added left to right, as a chain of ADDs would, in one node
-SUM = Primitive("sum", "+", None, lambda *xs: reduce(operator.add, xs), lambda z, *xs: (1.0,) * len(xs))
+SUM = Primitive("sum", "+", None, _sum, lambda z, *xs: (1.0,) * len(xs))
 
 
 def _dot(b, *weights_then_inputs):
@@ -123,7 +201,7 @@ def _dot(b, *weights_then_inputs):
     total = b
     for w, x in zip(weights_then_inputs[:n], weights_then_inputs[n:]):
         total = total + w * x
-    return total
+    return total if type(total) is float else _fit(total)
 
 
 def _dot_derivative(z, b, *weights_then_inputs):
@@ -132,8 +210,8 @@ def _dot_derivative(z, b, *weights_then_inputs):
     return (1.0, *weights_then_inputs[n:], *weights_then_inputs[:n])
 
 
-SUB = Primitive("sub", "-", 2, operator.sub, lambda z, a, b: (1.0, -1.0))
-MUL = Primitive("mul", "*", 2, operator.mul, lambda z, a, b: (b, a))
+SUB = Primitive("sub", "-", 2, _sub, lambda z, a, b: (1.0, -1.0))
+MUL = Primitive("mul", "*", 2, _mul, lambda z, a, b: (b, a))
 # a neuron's pre-activation b + w.x in one node; inputs (b, w0, ..., wn-1, x0, ..., xn-1)
 DOT = Primitive("dot", "w·x+b", None, _dot, _dot_derivative)
 DIV = Primitive("div", "/", 2, _div, lambda z, a, b: (1.0 / b, -z / b))

@@ -393,7 +393,6 @@ def test_hand_built_primitive_compiles():
         (lambda x: x.log(), -1.0, ValueError, "log is defined only for positive"),
         (lambda x: x.log(), 0.0, ValueError, "log is defined only for positive"),
         (lambda x: 1.0 / x, 0.0, ZeroDivisionError, "division by zero"),
-        (lambda x: x.exp(), 800.0, OverflowError, "too large"),
         (lambda x: x**0.5, -4.0, ValueError, "not a real number"),
         (lambda x: x**-1, 0.0, ZeroDivisionError, "negative power"),
         (lambda x: x ** Value(2.5), -2.0, ValueError, "not a real number"),

@@ -124,8 +124,6 @@ def test_graph_is_freed_by_reference_counting_alone():
         (lambda: Value(0.0) ** -1, ZeroDivisionError, "negative power"),
         (lambda: Value(-8) ** 0.5, ValueError, "not a real number"),
         (lambda: Value(-8.0) ** Value(1 / 3), ValueError, "not a real number"),
-        (lambda: Value(1000).exp(), OverflowError, "too large"),
-        (lambda: Value(10.0) ** 400, OverflowError, "too large"),
         (lambda: sum_of([]), ValueError, "at least one"),
         (lambda: sum_of([Value(1.0), "x"]), TypeError, "str"),
     ],

@@ -140,7 +140,10 @@ class _Builder:
             raise _unsupported(node.op)
         a, b = self.visit(node.left), self.visit(node.right)
         if not isinstance(a, Value) and not isinstance(b, Value):  # two numbers: fold them as floats
-            return PRIMITIVES[op].forward(float(a), float(b))
+            return _folded(
+                PRIMITIVES[op].forward(float(a), float(b)),
+                f"{float(a)!r} {PRIMITIVES[op].symbol} {float(b)!r}",
+            )
         if op == "add":
             return a + b
         if op == "sub":
@@ -161,8 +164,16 @@ class _Builder:
             raise ExpressionError(f"{fn}() takes exactly one argument, as in {fn}(x)")
         x = self.visit(node.args[0])
         if not isinstance(x, Value):
-            return PRIMITIVES[fn].forward(float(x))
+            return _folded(PRIMITIVES[fn].forward(float(x)), f"{fn}({float(x)!r})")
         return getattr(x, fn)()
+
+
+def _folded(number: float, text: str) -> float:
+    """A constant folded from the expression's numbers; an overflow there (inf by the engine's
+    rule) is refused, since every number in it was written by the user."""
+    if math.isinf(number):
+        raise ExpressionError(f"{text} is too large for a float")
+    return number
 
 
 def _at(node: ast.AST) -> str:

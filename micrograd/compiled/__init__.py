@@ -60,10 +60,10 @@ result, as Python's ``math`` does (numpy's own differ in the last bit for a few
 inputs).
 
 Errors. A forward pass raises the eager engine's exceptions (division by zero,
-log of a non-positive number, exp or ``**`` overflow, a negative base to a
-fractional power), checked after each vectorised operation. Gradients that the
-eager engine would refuse with OverflowError (``x ** k`` whose derivative
-overflows) come out as ``inf`` here.
+log of a non-positive number, ``0 ** -1``, a negative base to a fractional
+power), checked after each vectorised operation. Overflow is ``inf`` or
+``-inf``, in values and gradients, as in the eager engine (the rule in
+``primitives.py``).
 """
 
 try:

@@ -87,12 +87,12 @@ def _exponent_derivative(z, a):
     return np.where(a > 0, z * _log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, math.nan))
 
 
-def _overflowed(z, *inputs):
-    """Non-finite outputs from finite inputs: where Python's float ops raise."""
-    bad = ~np.isfinite(z)
-    for x in inputs:
-        bad &= np.isfinite(x)
-    return bad
+def _pow_refused(z, a, b):
+    """Where the eager ``**`` raises (overflow is inf there too): 0 to a negative finite power, and a
+    finite negative base to a finite fractional power."""
+    a, b = np.asarray(a), np.asarray(b)
+    finite_b = np.isfinite(b)
+    return ((a == 0) & (b < 0) & finite_b) | ((a < 0) & np.isfinite(a) & finite_b & (b != np.floor(b)))
 
 
 RULES: dict[str, Rule] = {
@@ -107,15 +107,15 @@ RULES: dict[str, Rule] = {
     "pow": Rule(
         lambda out, a, b: np.copyto(out, _pow(a, b)),
         lambda z, a, b: (_base_derivative(a, b), _exponent_derivative(z, a)),
-        _overflowed,
+        _pow_refused,
     ),
     "neg": Rule(lambda out, a: np.negative(a, out=out), lambda z, a: -1.0),
     "pow_const": Rule(
         lambda out, a, k: np.copyto(out, _pow(a, k)),
         lambda z, a, k: _base_derivative(a, k),
-        lambda z, a, k: _overflowed(z, a),
+        _pow_refused,
     ),
-    "exp": Rule(lambda out, a: np.copyto(out, _exp(a)), lambda z, a: z, _overflowed),
+    "exp": Rule(lambda out, a: np.copyto(out, _exp(a)), lambda z, a: z),
     "log": Rule(lambda out, a: np.copyto(out, _log(a)), lambda z, a: 1.0 / a, lambda z, a: a <= 0),
     "tanh": Rule(lambda out, a: np.copyto(out, _tanh(a)), lambda z, a: 1.0 - z * z),
     "sigmoid": Rule(_sigmoid, lambda z, a: z * (1.0 - z)),
