@@ -188,13 +188,34 @@ def _column_index(path: Path, header: list[str], column: str) -> int:
     return header.index(column)
 
 
-def _class_order(labels: Sequence[str]) -> list[str]:
-    """The distinct labels sorted: numerically when they are all numbers, else as text."""
-    distinct = set(labels)
+def label_key(label: str) -> float | str:
+    """What makes two class labels one class: the number they spell (``1``, ``1.0`` and ``1e0`` are
+    one class), else the text itself."""
     try:
-        return sorted(distinct, key=float)
+        value = float(label)
     except ValueError:
-        return sorted(distinct)
+        return label
+    return value if math.isfinite(value) else label  # 'nan' != 'nan' as a number: keep such text
+
+
+def class_names(labels: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+    """The classes of ``labels`` and the class index of each distinct spelling.
+
+    Spellings of one number are one class, named by the first of them in text order
+    (``1`` for ``1`` and ``1.0``). The classes are sorted numerically when all are numbers,
+    else as text. Nothing depends on set or hash order, so the same labels give the same
+    classes in every process.
+    """
+    spellings: dict[float | str, list[str]] = {}
+    for label in sorted(set(labels)):
+        spellings.setdefault(label_key(label), []).append(label)
+    keys = list(spellings)
+    if all(isinstance(k, float) for k in keys):
+        keys.sort()
+    else:
+        keys.sort(key=lambda k: spellings[k][0])
+    index = {spelling: i for i, k in enumerate(keys) for spelling in spellings[k]}
+    return [spellings[k][0] for k in keys], index
 
 
 def load_csv(path: str | Path, target: str | None = None, features: Sequence[str] | None = None) -> Dataset:
@@ -220,10 +241,9 @@ def load_csv(path: str | Path, target: str | None = None, features: Sequence[str
             raise DataError(f"{path}, line {n}, column {target!r}: the target cell is empty")
         labels.append(label)
         X.append([_number(row[j], f"{path}, line {n}, column {header[j]!r}") for j in columns])
-    classes = _class_order(labels)
+    classes, index = class_names(labels)
     if len(classes) < 2:
         raise DataError(f"{path}: column {target!r} holds a single class {classes[0]!r}; need at least two")
-    index = {c: i for i, c in enumerate(classes)}
     return Dataset(X, [index[label] for label in labels], classes, feature_names, path.stem, target)
 
 
