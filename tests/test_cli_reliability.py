@@ -6,8 +6,14 @@ Divergence with --loss mse, labels spelled two ways, non-finite scores, the memo
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
+import math
+import operator
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +92,183 @@ def test_the_same_data_and_seed_give_the_same_model_file_whatever_the_hash_seed(
         files.append((out / "model.json").read_bytes())
     assert files[0] == files[1] == files[2]
     assert json.loads(files[0])["classes"] == ["1", "2"]
+
+
+# --- item 4: what Graphviz cannot take is cut, refused, or reported by an error of ours -------------------
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+
+
+def labelled(label: str):
+    from micrograd.engine import Value
+
+    x = Value(0.5, label=label)
+    y = (x * 2).tanh()
+    y.backward()
+    return y
+
+
+@needs_dot
+@pytest.mark.parametrize("length", [16_385, 20_000, 1_000_000])
+def test_draw_dot_cuts_a_very_long_label_and_says_how_long_it_was(length):
+    pytest.importorskip("graphviz")
+    from micrograd.viz import draw_dot
+    from micrograd.viz.dot import MAX_LABEL
+
+    svg = draw_dot(labelled("x" * length)).pipe().decode()
+    assert f"({length} characters)" in svg
+    assert "x" * MAX_LABEL in svg and "x" * (MAX_LABEL + 1) not in svg
+
+
+def test_draw_dot_refuses_a_nul_in_a_label_with_our_error():
+    pytest.importorskip("graphviz")
+    from micrograd.viz import LabelError, draw_dot
+
+    with pytest.raises(LabelError, match="NUL character.*remove it") as caught:
+        draw_dot(labelled("a\0b"))
+    assert isinstance(caught.value, ValueError)
+
+
+@needs_dot
+def test_what_graphviz_says_when_it_fails_is_one_error_of_ours(monkeypatch):
+    pytest.importorskip("graphviz")
+    from micrograd.viz import GraphvizError, draw_dot
+
+    monkeypatch.setattr("micrograd.viz.dot.MAX_LABEL", 10**7)  # let the label through, as before the cut
+    for length, said in [(20_000, "longer than 16384"), (1_000_000, "")]:
+        with pytest.raises(GraphvizError, match=f"Graphviz could not draw the graph.*{said}") as caught:
+            draw_dot(labelled("x" * length)).pipe()
+        assert isinstance(caught.value, RuntimeError) and "\n" not in str(caught.value)
+
+
+@needs_dot
+def test_graph_cli_reports_a_graphviz_failure_on_one_line_with_status_2(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("graphviz")
+    monkeypatch.setattr("micrograd.viz.dot.MAX_LABEL", 10**7)
+    out = tmp_path / "g.svg"
+    code = main(["graph", "tanh(x)", "--set", "x=1", "--name", "n" * 20_000, "--out", str(out)])
+    err = one_line_error(capsys)
+    assert code == 2 and f"--out {out}: Graphviz could not draw the graph" in err
+    assert not out.exists()
+
+
+def chain(n_values: int):
+    from micrograd.engine import Value, topological_order
+
+    y = Value(1.0, label="x")
+    while len(topological_order(y)) < n_values:
+        y = y * 1.0001 if len(topological_order(y)) + 2 <= n_values else y.tanh()
+    assert len(topological_order(y)) == n_values
+    return y
+
+
+def test_draw_dot_refuses_a_graph_past_its_limit_unless_told():
+    pytest.importorskip("graphviz")
+    from micrograd.viz import GraphTooLargeError, draw_dot
+    from micrograd.viz.dot import MAX_NODES
+
+    assert draw_dot(chain(MAX_NODES)).source.count("shape=record") == MAX_NODES
+    big = chain(MAX_NODES + 1)
+    with pytest.raises(
+        GraphTooLargeError, match=f"{MAX_NODES + 1} values, more than .* limit of {MAX_NODES}"
+    ):
+        draw_dot(big)
+    assert isinstance(GraphTooLargeError("x"), ValueError)
+    assert draw_dot(big, max_nodes=None).source.count("shape=record") == MAX_NODES + 1
+    with pytest.raises(GraphTooLargeError, match="limit of 10\\b"):
+        draw_dot(chain(11), max_nodes=10)
+
+
+# --- item 11: `micrograd graph` names the user's file, exits 2, and limits nesting, not length -------------
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".dot", ".html"])
+def test_graph_into_a_missing_folder_names_it_and_exits_2(suffix, tmp_path, capsys):
+    out = tmp_path / "missing" / f"g{suffix}"
+    code = main(["graph", "x*2", "--set", "x=1", "--out", str(out)])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert f"--out {out}: the folder {out.parent} does not exist" in err
+    assert "Errno" not in err and ".tmp" not in err
+
+
+@pytest.mark.parametrize("error", [errno.EROFS, errno.ENOSPC, errno.EACCES])
+@pytest.mark.parametrize("suffix", [".dot", ".html"])
+def test_graph_on_an_unwritable_disk_names_the_file_and_exits_2(error, suffix, tmp_path, monkeypatch, capsys):
+    real_open = os.open
+
+    def refusing_open(path, flags, *args, **kwargs):  # the file system refuses every new file in tmp_path
+        if str(path).startswith(str(tmp_path)) and flags & os.O_CREAT:
+            raise OSError(error, os.strerror(error), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    out = tmp_path / f"g{suffix}"
+    code = main(["graph", "x*2", "--set", "x=1", "--out", str(out)])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert f"--out {out}: cannot write the file ({os.strerror(error)})" in err
+    assert "Errno" not in err and ".tmp" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    os.geteuid() == 0, reason="root writes into read-only folders (the test above simulates it)"
+)
+def test_graph_into_a_read_only_folder_exits_2(tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        code = main(["graph", "x*2", "--set", "x=1", "--out", str(folder / "g.dot")])
+    finally:
+        folder.chmod(0o700)
+    err = one_line_error(capsys)
+    assert code == 2 and f"--out {folder / 'g.dot'}: cannot write the file" in err
+
+
+def test_a_flat_sum_of_many_terms_is_not_too_deep(capsys):
+    terms = [0.5 + k / 7 for k in range(2000)]
+    names = [f"x{k}" for k in range(len(terms))]
+    expression = " + ".join(f"{n}*{n}" for n in names[:401]) + " - " + " - ".join(names[401:])
+    from micrograd.cli.expression import MAX_LENGTH, build
+
+    expression = expression[: expression.rfind(" - ", 0, MAX_LENGTH)]
+    used = [n for n in names if re.search(rf"\b{n}\b", expression)]
+    assert len(used) > 401
+    root = build(expression, dict(zip(names, terms, strict=True)))
+    root.backward()
+    values = dict(zip(names, terms, strict=True))
+    expected = functools.reduce(
+        operator.add,
+        [values[n] * values[n] for n in used[:401]] + [-values[n] for n in used[401:]],
+    )
+    # the same additions in the same order as Python's floats do them (a - b is a + -b exactly)
+    assert root.data == expected
+    leaves = {v.label: v.grad for v in _leaves(root)}
+    assert all(leaves[n] == 2 * values[n] for n in used[:401])
+    assert all(leaves[n] == -1.0 for n in used[401:])
+
+
+def _leaves(root):
+    from micrograd.engine import topological_order
+
+    return [v for v in topological_order(root) if not v._children]
+
+
+def test_nesting_past_the_limit_is_refused_with_the_depth_and_the_limit(capsys):
+    from micrograd.cli.expression import MAX_DEPTH
+
+    ok = "tanh(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH
+    assert main(["graph", ok, "--set", "x=0.5"]) == 0
+    assert capsys.readouterr().out.startswith(f"out = {_nested_tanh(0.5, MAX_DEPTH)!r}")
+    deep = "tanh(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1)
+    assert main(["graph", deep, "--set", "x=0.5"]) == 2
+    err = one_line_error(capsys)
+    assert f"nested {MAX_DEPTH + 1} levels deep" in err and f"the limit is {MAX_DEPTH}" in err
+
+
+def _nested_tanh(x: float, times: int) -> float:
+    for _ in range(times):
+        x = math.tanh(x)
+    return x
