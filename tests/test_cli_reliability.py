@@ -272,3 +272,167 @@ def _nested_tanh(x: float, times: int) -> float:
     for _ in range(times):
         x = math.tanh(x)
     return x
+
+
+# --- items 6 and 14: many rows go through numpy in blocks; a score that is not finite is reported ----------
+
+
+def engine_outputs(mlp, rows):
+    from micrograd.classifier import output_data
+
+    return [output_data(mlp(row)) for row in rows]
+
+
+def random_rows(n: int, width: int, seed: int = 0, spread: float = 3.0) -> list[list[float]]:
+    import random
+
+    rng = random.Random(seed)
+    return [[rng.gauss(0, spread) for _ in range(width)] for _ in range(n)]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_batched_outputs_equal_the_engine_within_1e_12(activation, outputs):
+    np = pytest.importorskip("numpy")
+    import random
+
+    from micrograd import batched
+    from micrograd.nn import MLP
+
+    mlp = MLP(4, [16, 8, outputs], activation, rng=random.Random(3))
+    rows = random_rows(500, 4, spread=5.0)
+    got, size = batched.forward(batched.weights(mlp), np.array(rows))
+    want = np.array(engine_outputs(mlp, rows)).reshape(len(rows), outputs)
+    assert got.shape == want.shape
+    assert np.all(np.abs(got - want) <= 1e-12 * np.maximum(np.abs(want), size)), np.max(np.abs(got - want))
+    assert np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)) <= 1e-12 or activation == "relu"
+
+
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_predictions_are_the_engines_even_next_to_a_tie(outputs, monkeypatch):
+    pytest.importorskip("numpy")
+    import random
+
+    from micrograd.classifier import Classifier, decide
+    from micrograd.data import Standardizer
+    from micrograd.nn import MLP
+
+    mlp = MLP(2, [outputs], rng=random.Random(5))  # one linear layer: rows can be put on its boundary
+    w = [n.w[1].data for n in mlp.layers[0].neurons]
+    rows = random_rows(300, 2, seed=1)
+    for k, row in enumerate(rows[::2]):  # half of them on, or one ulp beside, a tie between two classes
+        n0 = mlp.layers[0].neurons[0]
+        if outputs == 1:
+            row[1] = -(n0.b.data + n0.w[0].data * row[0]) / w[0]
+        else:
+            n1 = mlp.layers[0].neurons[1]
+            row[1] = -(n0.w[0].data - n1.w[0].data) * row[0] / (w[0] - w[1])
+        row[1] = math.nextafter(row[1], (-1) ** k * math.inf) if k % 3 else row[1]
+    std = Standardizer([0.0, 0.0], [1.0, 1.0])
+    clf = Classifier(mlp, [str(i) for i in range(max(outputs, 2))], standardizer=std)
+    want = [decide(o) for o in engine_outputs(mlp, std.transform(rows))]
+    assert clf.predict_indices(rows) == want
+    monkeypatch.setattr("micrograd.batched.numpy_or_none", lambda: None)  # the engine path, no numpy
+    assert clf.predict_indices(rows) == want
+
+
+def test_a_long_prediction_shows_a_bar_only_when_asked(monkeypatch, capsys):
+    pytest.importorskip("tqdm")
+    import random
+
+    from micrograd.classifier import Classifier
+    from micrograd.nn import MLP
+
+    clf = Classifier(MLP(2, [4, 1], rng=random.Random(0)), ["a", "b"])
+    rows = random_rows(3000, 2)
+    monkeypatch.setattr("micrograd.classifier.PROGRESS_ROWS", 1000)
+    monkeypatch.setattr("micrograd.classifier.BLOCK", 500)
+    quiet = clf.predict(rows)
+    assert capsys.readouterr().err == ""
+    assert clf.predict(rows, progress=True) == quiet
+    assert "3.00k/3.00k" in capsys.readouterr().err
+    clf.predict(rows[:999], progress=True)  # short work: no bar
+    assert capsys.readouterr().err == ""
+
+
+HUGE = "x0,x1,y\n0.5,1,0\n1e308,1e308,1\n-1,2,1\n-1e308,1e308,0\n1e308,-1e308,1\n3,-2,0\n"
+
+
+@pytest.fixture
+def overflowing_model(tmp_path):
+    import random
+
+    from micrograd.classifier import Classifier
+    from micrograd.data import Standardizer
+    from micrograd.modelfile import save_model
+    from micrograd.nn import MLP
+
+    clf = Classifier(
+        MLP(2, [8, 1], rng=random.Random(0)), ["0", "1"], ["x0", "x1"], Standardizer([0, 0], [0.5, 0.5])
+    )
+    save_model(clf, tmp_path / "model.json")
+    rows = [[float(c) for c in line.split(",")[:2]] for line in HUGE.splitlines()[1:]]
+    bad = [i for i, o in enumerate(engine_outputs(clf.mlp, clf.prepare(rows))) if not math.isfinite(o)]
+    assert bad  # the engine's own scores for these rows are inf or nan
+    return clf, tmp_path / "model.json", write(tmp_path / "huge.csv", HUGE), rows, bad
+
+
+@pytest.mark.parametrize("numpy", [True, False])
+def test_rows_whose_score_is_not_finite_raise_naming_them(numpy, overflowing_model, monkeypatch):
+    from micrograd.classifier import NonFiniteScoreError
+
+    clf, _, _, rows, bad = overflowing_model
+    if numpy:
+        pytest.importorskip("numpy")
+        monkeypatch.setattr("micrograd.classifier.BATCHED_ROWS", 1)
+    else:
+        monkeypatch.setattr("micrograd.batched.numpy_or_none", lambda: None)
+    with pytest.raises(NonFiniteScoreError, match="not a finite number") as caught:
+        clf.predict(rows)
+    assert caught.value.rows == bad and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_predict_and_evaluate_report_the_lines_whose_score_is_not_finite(command, overflowing_model, capsys):
+    _, model, data, _, bad = overflowing_model
+    code = main(
+        [command, "--model", str(model), "--csv", str(data), *(["--target", "y"] * (command == "evaluate"))]
+    )
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    lines = ", ".join(str(i + 2) for i in bad)  # line 1 is the header
+    assert f"for {len(bad)} row(s), on line(s) {lines}, so they have no class" in captured.err
+    assert "Traceback" not in captured.err and len(captured.err.strip().splitlines()) == 1
+
+
+def test_predict_on_many_rows_equals_the_engine_row_by_row(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("numpy")
+    import random
+
+    from micrograd.classifier import Classifier, decide
+    from micrograd.data import Standardizer
+    from micrograd.modelfile import save_model
+    from micrograd.nn import MLP
+
+    mlp = MLP(3, [8, 8, 3], "tanh", rng=random.Random(2))
+    std = Standardizer([0.1, -0.2, 0.3], [1.5, 0.5, 2.0])
+    save_model(Classifier(mlp, ["a", "b", "c"], ["p", "q", "r"], std), tmp_path / "m.json")
+    rows = random_rows(5000, 3, seed=4)
+    write(tmp_path / "d.csv", "p,q,r\n" + "".join(",".join(map(repr, row)) + "\n" for row in rows))
+    monkeypatch.setattr("micrograd.classifier.BLOCK", 1234)  # several blocks, the last one short
+    assert main(["predict", "--model", str(tmp_path / "m.json"), "--csv", str(tmp_path / "d.csv")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no bar: stderr is not a terminal
+    want = ["abc"[decide(o)] for o in engine_outputs(mlp, std.transform(rows))]
+    assert captured.out.split() == want
+
+
+def test_the_predict_benchmark_runs_and_prints_its_table():
+    pytest.importorskip("numpy")
+    args = ["--rows", "3000", "--engine-rows", "300", "--repeat", "1"]
+    out = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_predict.py"), *args],
+        capture_output=True, text=True, check=True, timeout=600,
+    ).stdout  # fmt: skip
+    assert re.search(r"^\| 3,000 \(numpy\) \| \d+\.\d{3} s \| \d+\.\d{3} s \| \d+\.\dx \|$", out, re.M), out
+    assert re.search(r"^predict / read: \d+\.\d\dx \(target: at most 8x\)$", out, re.M), out
