@@ -436,3 +436,105 @@ def test_the_predict_benchmark_runs_and_prints_its_table():
     ).stdout  # fmt: skip
     assert re.search(r"^\| 3,000 \(numpy\) \| \d+\.\d{3} s \| \d+\.\d{3} s \| \d+\.\dx \|$", out, re.M), out
     assert re.search(r"^predict / read: \d+\.\d\dx \(target: at most 8x\)$", out, re.M), out
+
+
+# --- item 5: a run that cannot fit in memory is refused before its graph is built, saying what fits --------
+
+GB = 10**9
+
+
+def fake_memory(monkeypatch, available: int | None) -> None:
+    monkeypatch.setattr("micrograd.memory.available_bytes", lambda *a: available)
+
+
+def test_a_model_far_too_large_is_refused_at_once(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    fake_memory(monkeypatch, 8 * GB)
+    code = main(["train", "--hidden", "100000000", "--no-progress", "--out", str(tmp_path / "run")])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert "MLP(2, [100000000, 1]) on 100 examples" in err and "but 8.0 GB is available" in err
+    assert "the model alone does not fit: choose smaller layers (--hidden)" in err
+    assert not (tmp_path / "run").exists()
+
+
+def many_rows(tmp_path: Path, n: int) -> Path:
+    rows = random_rows(n, 3, seed=7)
+    return write(
+        tmp_path / "big.csv", "a,b,c,y\n" + "".join(f"{a},{b},{c},{int(a > b)}\n" for a, b, c in rows)
+    )
+
+
+def test_too_many_rows_for_one_step_suggests_a_batch_size_that_fits(monkeypatch, tmp_path, capsys):
+    from micrograd import memory
+
+    data = many_rows(tmp_path, 2000)
+    full = memory.step_bytes(3, [16, 16, 1], 2000)
+    fake_memory(monkeypatch, full // 3)
+    args = ["train", "--csv", str(data), "--steps", "2", "--no-progress", "--no-plots", "--engine", "eager"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 2
+    err = one_line_error(capsys)
+    suggested = int(re.search(r"--batch-size ([\d,]+) or smaller fits", err).group(1).replace(",", ""))
+    assert f"on 2,000 examples with the eager engine needs about {memory.gigabytes(full)}" in err
+    assert 1 <= suggested < 2000 and memory.step_bytes(3, [16, 16, 1], suggested) <= full // 3
+    assert memory.step_bytes(3, [16, 16, 1], suggested + 1) > full // 3  # the largest that fits
+    assert main([*args, "--batch-size", str(suggested), "--out", str(tmp_path / "b")]) == 0
+    assert (tmp_path / "b" / "model.json").exists()
+
+
+def test_the_compiled_engine_is_refused_where_the_eager_one_fits(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("numpy")
+    from micrograd import memory
+
+    data = many_rows(tmp_path, 500)
+    eager, compiled = (memory.step_bytes(3, [16, 16, 1], 500, e) for e in ("eager", "compiled"))
+    assert eager < compiled
+    fake_memory(monkeypatch, (eager + compiled) // 2)
+    args = ["train", "--csv", str(data), "--steps", "1", "--no-progress", "--no-plots", "--loss", "hinge"]
+    assert main([*args, "--engine", "compiled", "--out", str(tmp_path / "a")]) == 2
+    assert f"use --engine eager (about {memory.gigabytes(eager)})" in one_line_error(capsys)
+    assert main([*args, "--engine", "eager", "--out", str(tmp_path / "b")]) == 0
+    fake_memory(monkeypatch, None)  # memory unknown: nothing is refused
+    assert main([*args, "--engine", "compiled", "--out", str(tmp_path / "c")]) == 0
+
+
+@pytest.mark.parametrize("engine", ["eager", "compiled"])
+@pytest.mark.parametrize("nin, hidden, batch", [(2, [16, 16], 400), (2, [400], 10), (10, [8, 8], 300)])
+def test_the_estimate_is_at_least_what_a_step_takes(engine, nin, hidden, batch):
+    """tracemalloc's peak over a real training step (forward, backward, update) against the estimate."""
+    if engine == "compiled":
+        pytest.importorskip("numpy")
+    import gc
+    import random
+    import tracemalloc
+
+    from micrograd import memory
+    from micrograd.nn import MLP
+    from micrograd.optim import SGD
+    from micrograd.train import ENGINES, Objective
+
+    X, y = random_rows(batch, nin), [i % 2 for i in range(batch)]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        mlp = MLP(nin, [*hidden, 1], rng=random.Random(0))
+        optimizer = SGD(mlp.parameters(), 0.1)
+        ENGINES[engine](Objective(mlp, "hinge", 1e-4)).forward_backward(X, y)
+        optimizer.step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    estimate = memory.step_bytes(nin, [*hidden, 1], batch, engine)
+    assert peak <= estimate <= 4 * peak, (peak, estimate)
+
+
+def test_available_memory_is_read_from_meminfo_else_sysconf(tmp_path, monkeypatch):
+    from micrograd import memory
+
+    monkeypatch.setattr(memory, "_cgroup_room", lambda: None)
+    info = write(tmp_path / "meminfo", "MemTotal:       16000000 kB\nMemAvailable:    5000000 kB\n")
+    assert memory.available_bytes(info) == 5_000_000 * 1024
+    pages = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert abs(memory.available_bytes(tmp_path / "missing") - pages) < 2 * GB  # free memory moves a bit
+    monkeypatch.setattr(memory, "_cgroup_room", lambda: 1234)
+    assert memory.available_bytes(info) == 1234  # a container's limit comes first

@@ -19,6 +19,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from .. import memory
 from ..atomic import atomic_write_text
 from ..classifier import Classifier
 from ..data import Dataset, Standardizer, load_csv, make_blobs, make_circles, make_moons, train_val_split
@@ -269,8 +270,13 @@ def _run(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, out: Path, c
     for key, value in asdict(cfg).items():
         print(f"  {key}: {json.dumps(value)}")
     train_data, val_data, standardizer, fit_data = _split(cfg, data)
+    nouts = cfg.hidden + [n_outputs(cfg.loss, len(data.classes))]
+    batch = min(cfg.batch_size or len(train_data), len(train_data))
+    too_big = memory.refusal(data.n_features, nouts, batch, cfg.engine, memory.available_bytes())
+    if too_big is not None:
+        raise CommandError(too_big)
     rng = random.Random(cfg.seed)  # the initial weights, as after random.seed(seed)
-    mlp = MLP(data.n_features, cfg.hidden + [n_outputs(cfg.loss, len(data.classes))], cfg.activation, rng=rng)
+    mlp = MLP(data.n_features, nouts, cfg.activation, rng=rng)
     print(
         f"model: MLP({data.n_features}, {[len(layer.neurons) for layer in mlp.layers]}, "
         f"activation={cfg.activation!r}) with {len(mlp.parameters())} parameters; "
