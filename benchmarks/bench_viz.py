@@ -83,11 +83,11 @@ def main() -> None:
         root = make()
         nodes = topological_order(root)
         drawn = len(nodes) + sum(1 for n in nodes if n._a is not None)
-        build = timed(lambda root=root: draw_dot(root), args.repeat)
+        build = timed(lambda root=root: draw_dot(root, max_nodes=None), args.repeat)
         full = len(nodes) > 20000
         render = html = "-"
         if not full or args.render_full:
-            graph = draw_dot(root)
+            graph = draw_dot(root, max_nodes=None)
             render = f"{timed(lambda graph=graph: graph.pipe(format='svg'), 1 if full else args.repeat):.2f}s"
         if len(nodes) < 2000:
             with tempfile.TemporaryDirectory() as tmp:

@@ -163,7 +163,7 @@ def read_csv(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise DataError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
         raise DataError(f"{path}: not a readable CSV file ({e})") from None
-    numbered = [(n, row) for n, row in enumerate(lines, start=1) if any(c.strip() for c in row)]
+    numbered = [(n, row) for n, row in enumerate(lines, start=1) if any(map(str.strip, row))]
     if not numbered:
         raise DataError(f"{path} is empty: expected a header row of column names, then data rows")
     header_line, header = numbered[0]
@@ -188,13 +188,34 @@ def _column_index(path: Path, header: list[str], column: str) -> int:
     return header.index(column)
 
 
-def _class_order(labels: Sequence[str]) -> list[str]:
-    """The distinct labels sorted: numerically when they are all numbers, else as text."""
-    distinct = set(labels)
+def label_key(label: str) -> float | str:
+    """What makes two class labels one class: the number they spell (``1``, ``1.0`` and ``1e0`` are
+    one class), else the text itself."""
     try:
-        return sorted(distinct, key=float)
+        value = float(label)
     except ValueError:
-        return sorted(distinct)
+        return label
+    return value if math.isfinite(value) else label  # 'nan' != 'nan' as a number: keep such text
+
+
+def class_names(labels: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+    """The classes of ``labels`` and the class index of each distinct spelling.
+
+    Spellings of one number are one class, named by the first of them in text order
+    (``1`` for ``1`` and ``1.0``). The classes are sorted numerically when all are numbers,
+    else as text. Nothing depends on set or hash order, so the same labels give the same
+    classes in every process.
+    """
+    spellings: dict[float | str, list[str]] = {}
+    for label in sorted(set(labels)):
+        spellings.setdefault(label_key(label), []).append(label)
+    keys = list(spellings)
+    if all(isinstance(k, float) for k in keys):
+        keys.sort()
+    else:
+        keys.sort(key=lambda k: spellings[k][0])
+    index = {spelling: i for i, k in enumerate(keys) for spelling in spellings[k]}
+    return [spellings[k][0] for k in keys], index
 
 
 def load_csv(path: str | Path, target: str | None = None, features: Sequence[str] | None = None) -> Dataset:
@@ -219,11 +240,10 @@ def load_csv(path: str | Path, target: str | None = None, features: Sequence[str
         if not label:
             raise DataError(f"{path}, line {n}, column {target!r}: the target cell is empty")
         labels.append(label)
-        X.append([_number(row[j], f"{path}, line {n}, column {header[j]!r}") for j in columns])
-    classes = _class_order(labels)
+        X.append(_numbers(row, columns, header, path, n))
+    classes, index = class_names(labels)
     if len(classes) < 2:
         raise DataError(f"{path}: column {target!r} holds a single class {classes[0]!r}; need at least two")
-    index = {c: i for i, c in enumerate(classes)}
     return Dataset(X, [index[label] for label in labels], classes, feature_names, path.stem, target)
 
 
@@ -238,8 +258,18 @@ def load_csv_features(path: str | Path, feature_names: Sequence[str]) -> tuple[R
             f"the file has {', '.join(header)}"
         )
     columns = [header.index(name) for name in feature_names]
-    X = [[_number(row[j], f"{path}, line {n}, column {header[j]!r}") for j in columns] for n, row in rows]
-    return X, [n for n, _ in rows]
+    return [_numbers(row, columns, header, path, n) for n, row in rows], [n for n, _ in rows]
+
+
+def _numbers(row: list[str], columns: list[int], header: list[str], path: Path, line: int) -> list[float]:
+    """The cells ``columns`` of ``row`` as finite floats; a bad cell is a DataError naming it."""
+    try:  # the common case at full speed: float() takes the spaces _number strips
+        values = [float(row[j]) for j in columns]
+        if math.isfinite(sum(values)):
+            return values
+    except ValueError:
+        pass
+    return [_number(row[j], f"{path}, line {line}, column {header[j]!r}") for j in columns]
 
 
 # --- splits, batches, standardisation -------------------------------------------

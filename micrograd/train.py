@@ -243,7 +243,10 @@ class StepResult:
 def train_step(engine: Engine, optimizer: Optimizer, X: Sequence, y: Sequence[int]) -> tuple[float, float]:
     """One training step on the batch (X, y): forward, loss, backward, update. Returns (loss, accuracy)."""
     optimizer.zero_grad()
-    loss, outputs = engine.forward_backward(X, y)  # forward, loss, backward
+    try:
+        loss, outputs = engine.forward_backward(X, y)  # forward, loss, backward
+    except OverflowError:  # a float too large for Python's ** or math (the loss or its gradient)
+        loss = math.inf
     if not math.isfinite(loss):
         raise TrainingError(f"the loss became {loss}; try a smaller learning rate")
     optimizer.step()  # update

@@ -7,6 +7,7 @@ import os
 import sys
 
 from .. import __version__
+from ..classifier import NonFiniteScoreError
 from ..data import DataError
 from ..modelfile import ModelFileError
 from ..train import TrainingError
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.command.run(args)
     except CommandError as e:
         message, status = str(e), e.status
-    except (DataError, ModelFileError, TrainingError) as e:
+    except (DataError, ModelFileError, TrainingError, NonFiniteScoreError) as e:
         message = str(e)
     except FileNotFoundError as e:
         message = f"file not found: {e.filename}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..data import DataError, load_csv_features, read_csv
+from ..data import DataError, label_key, load_csv_features, read_csv
 from ..modelfile import load_model
 from .common import Command, CommandError
-from .predict import add_model_and_csv
+from .predict import add_model_and_csv, classify
 
 
 def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,15 +21,12 @@ def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def class_index(label: str, classes: list[str]) -> int | None:
-    """The index of ``label`` among the model's classes (numbers compare by value: 1 == 1.0), else None."""
-    if label in classes:
-        return classes.index(label)
-    try:
-        value = float(label)
-        return [float(c) for c in classes].index(value)
-    except ValueError:
-        return None
+def class_indices(labels: list[str], classes: list[str]) -> list[int | None]:
+    """The index of each label among the model's classes (numbers compare by value: 1 == 1.0), else None."""
+    index: dict[float | str, int] = {}
+    for i, c in enumerate(classes):
+        index.setdefault(label_key(c), i)
+    return [index.get(label_key(label)) for label in labels]
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -41,11 +38,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     header, rows = read_csv(args.csv)
     if target not in header:
         raise DataError(f"{args.csv} has no column {target!r}; its columns are: {', '.join(header)}")
-    X, _ = load_csv_features(args.csv, clf.feature_names)
+    X, lines = load_csv_features(args.csv, clf.feature_names)
     labels = [row[header.index(target)].strip() for _, row in rows]
-    truth = [class_index(label, clf.classes) for label in labels]
+    truth = class_indices(labels, clf.classes)
     unknown = sorted({label for label, t in zip(labels, truth, strict=True) if t is None})
-    predicted = clf.predict_indices(X)
+    predicted = classify(clf, X, lines, args.csv)
     right = sum(p == t for p, t in zip(predicted, truth, strict=True))
     print(f"accuracy {100 * right / len(rows):.2f}% ({right} of {len(rows)} rows of {args.csv})")
     for i, name in enumerate(clf.classes):

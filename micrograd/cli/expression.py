@@ -9,6 +9,7 @@ values from ``--set NAME=NUMBER`` (``parse_assignments``); ``build`` makes the g
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 
 from ..engine import Value
@@ -16,6 +17,7 @@ from ..primitives import PRIMITIVES
 
 FUNCTIONS = ("tanh", "exp", "log", "relu", "sigmoid")
 MAX_LENGTH = 5000  # characters: a command-line expression, not a program
+MAX_DEPTH = 100  # levels of nesting (see depth()); a flat sum or product of any length is one level
 LABEL_LENGTH = 24  # intermediate results get their source text as a label up to this length
 _OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>"}
@@ -84,6 +86,12 @@ def build(expression: str, variables: dict[str, float], name: str = "out") -> Va
         raise ExpressionError("the expression is nested too deeply") from None
     except ValueError as exc:  # e.g. an integer literal with thousands of digits
         raise ExpressionError(f"cannot parse the expression: {exc}") from None
+    nesting = depth(tree.body)
+    if nesting > MAX_DEPTH:
+        raise ExpressionError(
+            f"the expression is nested {nesting} levels deep (parentheses, calls, ** and unary minus "
+            f"inside one another); the limit is {MAX_DEPTH}: write it flatter"
+        )
     leaves = {key: Value(value, label=key) for key, value in variables.items()}
     try:
         result = _Builder(leaves).visit(tree.body)
@@ -135,10 +143,23 @@ class _Builder:
         return PRIMITIVES["neg"].forward(operand) if not isinstance(operand, Value) else -operand
 
     def visit_BinOp(self, node: ast.BinOp) -> Value | float:
-        op = _OPERATORS.get(type(node.op))
-        if op is None:
-            raise _unsupported(node.op)
-        a, b = self.visit(node.left), self.visit(node.right)
+        # a + b + c + ... nests to the left: walk that spine in a loop, so a flat sum of any
+        # length costs no recursion (only nesting, which depth() limits, does)
+        chain = []
+        while isinstance(node, ast.BinOp):
+            if type(node.op) not in _OPERATORS:
+                raise _unsupported(node.op)
+            chain.append(node)
+            node = node.left
+        result = self.visit(node)
+        for binop in reversed(chain):
+            result = _labelled(
+                self._apply(_OPERATORS[type(binop.op)], result, self.visit(binop.right)), binop
+            )
+        return result
+
+    @staticmethod
+    def _apply(op: str, a: Value | float, b: Value | float) -> Value | float:
         if not isinstance(a, Value) and not isinstance(b, Value):  # two numbers: fold them as floats
             return _folded(
                 PRIMITIVES[op].forward(float(a), float(b)),
@@ -190,10 +211,36 @@ def _unsupported(op: ast.AST) -> ExpressionError:
     return ExpressionError(f"the operator {_SYMBOLS.get(type(op), '?')} is not supported; use {_ALLOWED}")
 
 
+def _small(node: ast.AST) -> bool:
+    """Whether ``node`` has few enough parts that its source text could fit a label (cheap to tell)."""
+    most = 4 * LABEL_LENGTH  # an AST has at most about 2 nodes per character of source
+    return sum(1 for _ in itertools.islice(ast.walk(node), most + 1)) <= most
+
+
+_NOT_A_LEVEL = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.unaryop)  # parts, not nesting
+
+
+def depth(tree: ast.AST) -> int:
+    """How deeply the expression nests: parentheses, calls, powers and unary minus add a level; the
+    left operand of ``+ - * /`` does not, so ``a + b + c + ...`` is as deep as its deepest term."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        if not isinstance(node, _NOT_A_LEVEL):
+            deepest = max(deepest, level)
+        if isinstance(node, ast.BinOp):
+            stack.append((node.left, level))  # the spine of a flat chain stays at one level
+            stack.append((node.right, level + 1))
+        else:
+            stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def _labelled(out: Value | float, node: ast.AST) -> Value | float:
     """Name a fresh intermediate result by its source text, and number leaves by their value."""
     if isinstance(out, Value) and not out.label:
-        if out._children:
+        if out._children and _small(node):
             text = ast.unparse(node)
             if len(text) <= LABEL_LENGTH:
                 out.label = text

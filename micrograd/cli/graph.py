@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_bytes
 from ..engine import Value, topological_order
+from ..viz.dot import GraphTooLargeError, GraphvizError, LabelError
 from .common import Command, CommandError
 from .expression import ExpressionError, build, parse_assignments
 
@@ -58,8 +59,8 @@ def output_kind(out: str) -> str:
 def run_graph(args: argparse.Namespace) -> int:
     """Build the graph, run backward, print the numbers, write ``--out``.
 
-    Bad input raises ``CommandError`` (exit status 2); a picture that cannot be drawn or
-    written, ``CommandError`` with status 1.
+    Bad input, a graph Graphviz cannot draw and a file that cannot be written raise
+    ``CommandError`` (exit status 2); a missing Graphviz, ``CommandError`` with status 1.
     """
     try:
         root = build(args.expression, parse_assignments(args.set), name=args.name)
@@ -73,11 +74,18 @@ def run_graph(args: argparse.Namespace) -> int:
     print_numbers(root)
     if kind is None:
         return 0
+    folder = Path(args.out).parent
+    if not folder.is_dir():
+        raise CommandError(f"--out {args.out}: the folder {folder} does not exist; create it first")
     try:
         draw(root, args.out, kind, args.rankdir)
-    except (ImportError, RuntimeError, OSError) as exc:  # no graphviz, no dot, cannot write
+    except (GraphvizError, LabelError, GraphTooLargeError) as exc:  # Graphviz refused this graph
+        raise CommandError(f"--out {args.out}: {exc}") from None
+    except (ImportError, RuntimeError) as exc:  # no graphviz package, no dot program
         hint = " (a .html or .dot output needs no Graphviz)" if kind in ("svg", "png", "pdf") else ""
         raise CommandError(f"{exc}{hint}", status=1) from None
+    except OSError as exc:  # a read-only file system, a full disk, no permission: about the user's file
+        raise CommandError(f"--out {args.out}: cannot write the file ({exc.strerror or exc})") from None
     print(f"wrote {args.out}")
     if kind == "html":  # a hint, on stderr beside the progress messages; stdout keeps the results
         print(
@@ -98,7 +106,10 @@ def draw(root: Value, out: str, kind: str, rankdir: str) -> None:
         return
     from ..viz import draw_dot
 
-    graph = draw_dot(root, format="svg" if kind == "dot" else kind, rankdir=rankdir)
+    if kind == "dot":  # only the source: no Graphviz run, so no size limit
+        graph = draw_dot(root, rankdir=rankdir, max_nodes=None)
+    else:
+        graph = draw_dot(root, format=kind, rankdir=rankdir)
     atomic_write_bytes(out, graph.source.encode("utf-8") if kind == "dot" else graph.pipe())
 
 

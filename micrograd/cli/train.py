@@ -19,6 +19,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from .. import memory
 from ..atomic import atomic_write_text
 from ..classifier import Classifier
 from ..data import Dataset, Standardizer, load_csv, make_blobs, make_circles, make_moons, train_val_split
@@ -272,8 +273,13 @@ def _run(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, out: Path, c
     for key, value in asdict(cfg).items():
         print(f"  {key}: {json.dumps(value)}")
     train_data, val_data, standardizer, fit_data = _split(cfg, data)
+    nouts = cfg.hidden + [n_outputs(cfg.loss, len(data.classes))]
+    batch = min(cfg.batch_size or len(train_data), len(train_data))
+    too_big = memory.refusal(data.n_features, nouts, batch, cfg.engine, memory.available_bytes())
+    if too_big is not None:
+        raise CommandError(too_big)
     rng = random.Random(cfg.seed)  # the initial weights, as after random.seed(seed)
-    mlp = MLP(data.n_features, cfg.hidden + [n_outputs(cfg.loss, len(data.classes))], cfg.activation, rng=rng)
+    mlp = MLP(data.n_features, nouts, cfg.activation, rng=rng)
     print(
         f"model: MLP({data.n_features}, {[len(layer.neurons) for layer in mlp.layers]}, "
         f"activation={cfg.activation!r}) with {len(mlp.parameters())} parameters; "
@@ -363,7 +369,8 @@ def write_results(
 
 
 def _accuracy_line(clf: Classifier, data: Dataset, kind: str) -> str:
-    predicted = clf.predict_indices(data.X)
+    # the final pass over every row: numpy blocks, a bar on a terminal when the data is large
+    predicted = clf.predict_indices(data.X, progress=sys.stderr.isatty())
     right = sum(p == t for p, t in zip(predicted, data.y, strict=True))
     return f"accuracy {100 * right / len(data):.1f}% ({right} of {len(data)} {kind} examples)"
 

@@ -3,7 +3,8 @@
 Import them from here (``from micrograd.viz import draw_dot, draw_html``, or
 ``micrograd.draw_dot``). The modules, each with one job:
 
-- ``dot``: ``draw_dot``, ``GraphvizNotFoundError``, and what both pictures
+- ``dot``: ``draw_dot``, its errors (``GraphvizNotFoundError``, ``GraphvizError``,
+  ``GraphTooLargeError``, ``LabelError``), and what both pictures
   share about Graphviz (the directions, the install hint, ``large_graph_attrs``)
 - ``page``: ``draw_html``, the self-contained HTML page; ``page.html`` is its template
 - ``steps``: what the page says at each step, computed with the engine
@@ -17,7 +18,10 @@ Nothing here imports the ``graphviz`` package before ``draw_dot`` is called.
 from __future__ import annotations
 
 from ..engine import Value, topological_order
+from .dot import GraphTooLargeError as GraphTooLargeError
+from .dot import GraphvizError as GraphvizError
 from .dot import GraphvizNotFoundError as GraphvizNotFoundError
+from .dot import LabelError as LabelError
 from .dot import draw_dot as draw_dot
 from .dot import large_graph_attrs as large_graph_attrs
 from .page import draw_html as draw_html

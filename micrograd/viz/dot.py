@@ -12,6 +12,7 @@ says how to install it (``.source`` works without it).
 from __future__ import annotations
 
 import functools
+import subprocess
 from typing import TYPE_CHECKING
 
 from ..engine import Value, topological_order
@@ -19,9 +20,20 @@ from ..engine import Value, topological_order
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     import graphviz
 
-__all__ = ["draw_dot", "GraphvizNotFoundError", "large_graph_attrs"]
+__all__ = [
+    "draw_dot",
+    "GraphvizNotFoundError",
+    "GraphvizError",
+    "GraphTooLargeError",
+    "LabelError",
+    "large_graph_attrs",
+    "MAX_NODES",
+    "MAX_LABEL",
+]
 
 RANKDIRS = ("LR", "TB")  # left to right, top to bottom
+MAX_NODES = 1000  # values draw_dot draws unless told otherwise: past this, dot takes many seconds
+MAX_LABEL = 100  # characters of a label drawn; the rest is cut, with a note of how many there were
 INSTALL_HINT = (
     "install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS), "
     "`conda install graphviz` (conda), or see https://graphviz.org/download/; then check that `dot -V` runs"
@@ -34,19 +46,52 @@ def check_rankdir(rankdir: str) -> None:
         raise ValueError(f"rankdir must be 'LR' (left to right) or 'TB' (top to bottom), got {rankdir!r}")
 
 
+class LabelError(ValueError):
+    """A label Graphviz cannot draw (one holding a NUL character); the message names it and the fix."""
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more values than ``draw_dot``'s ``max_nodes``; the message gives both numbers."""
+
+
+class GraphvizError(RuntimeError):
+    """The Graphviz program failed on a graph; the message holds the first line of what it said."""
+
+
+def _shown(text: str) -> str:
+    """``text`` as drawn: a label longer than ``MAX_LABEL`` is cut, with a note of its length."""
+    if "\0" in text:
+        raise LabelError(
+            f"the label {text[:40]!r} holds a NUL character, which Graphviz cannot draw; "
+            "remove it (e.g. label.replace('\\0', ''))"
+        )
+    if len(text) <= MAX_LABEL:
+        return text
+    return f"{text[:MAX_LABEL]}... ({len(text)} characters)"
+
+
 def _record_text(text: str) -> str:
     """Text safe inside a Graphviz record label (braces, bars and angle brackets are syntax there)."""
+    text = _shown(text)
     for ch in "\\{}|<>":
         text = text.replace(ch, "\\" + ch)
     return text
 
 
-def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.Digraph:
+def draw_dot(
+    root: Value, format: str = "svg", rankdir: str = "LR", *, max_nodes: int | None = MAX_NODES
+) -> graphviz.Digraph:
     """The graph under ``root`` as a ``graphviz.Digraph``: ``label | data | grad`` per value.
 
     ``format`` is what ``.pipe()`` and ``.render()`` produce (``'svg'``,
     ``'png'``, ...); ``rankdir`` is ``'LR'`` (left to right) or ``'TB'`` (top
     to bottom). Gradients are shown as they are: call ``backward()`` first.
+
+    A graph of more than ``max_nodes`` values (``MAX_NODES`` unless given) raises
+    ``GraphTooLargeError`` before anything is drawn, as Graphviz would take minutes;
+    ``max_nodes=None`` draws any size. Labels longer than ``MAX_LABEL`` characters are
+    cut (the drawing says how long they were); a label holding a NUL raises ``LabelError``.
+    When Graphviz itself fails, rendering raises ``GraphvizError`` with what it said.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
@@ -55,6 +100,11 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> graphviz.
     if not isinstance(format, str) or format.lower() not in gv.FORMATS:
         raise ValueError(f"unknown output format {format!r}; use 'svg' or 'png' (or another Graphviz format)")
     nodes = topological_order(root)
+    if max_nodes is not None and len(nodes) > max_nodes:
+        raise GraphTooLargeError(
+            f"the graph has {len(nodes)} values, more than draw_dot's limit of {max_nodes} (Graphviz "
+            "would take minutes); draw a smaller part of it, use draw_html, or pass max_nodes=None"
+        )
     index = {node: i for i, node in enumerate(nodes)}
     drawn = len(nodes) + sum(1 for n in nodes if n._a is not None)  # a record per value, a node per op
     dot = _digraph_class()(format=format, graph_attr={"rankdir": rankdir, **large_graph_attrs(drawn)})
@@ -102,6 +152,19 @@ def missing_dot_message(program: str = "dot") -> str:
     )
 
 
+def graphviz_failure(exc: BaseException) -> str:
+    """One line for a failed Graphviz run: the first line it wrote to stderr, and what to do."""
+    said = getattr(exc, "stderr", None) or b""
+    if isinstance(said, bytes):
+        said = said.decode("utf-8", "replace")
+    first = next((line.strip() for line in said.splitlines() if line.strip()), "")
+    why = f": {first[:200]}" if first else f" ({type(exc).__name__})"
+    return (
+        f"Graphviz could not draw the graph{why}; shorten unusual labels, or run dot on the "
+        "graph's .source to see all it says"
+    )
+
+
 def _import_graphviz():
     """The ``graphviz`` package, or an ImportError that says how to get it."""
     try:
@@ -127,12 +190,15 @@ def _digraph_class() -> type:
     def explained(method):
         @functools.wraps(method)
         def call(self, *args, **kwargs):
+            kwargs.setdefault("quiet", True)  # what dot says on failure goes into GraphvizError instead
             try:
                 return method(self, *args, **kwargs)
             except gv.ExecutableNotFound as exc:
                 if isinstance(exc, GraphvizNotFoundError):
                     raise
                 raise DotNotFound(missing_dot_message(self.engine)) from None
+            except (subprocess.CalledProcessError, BrokenPipeError) as exc:
+                raise GraphvizError(graphviz_failure(exc)) from None
 
         return call
 
