@@ -561,3 +561,21 @@ def test_available_memory_is_read_from_meminfo_else_sysconf(tmp_path, monkeypatc
     assert abs(memory.available_bytes(tmp_path / "missing") - pages) < 2 * GB  # free memory moves a bit
     monkeypatch.setattr(memory, "_cgroup_room", lambda: 1234)
     assert memory.available_bytes(info) == 1234  # a container's limit comes first
+
+
+@pytest.mark.parametrize("flag, shown", [([], True), (["--no-progress"], False)])
+def test_the_final_accuracy_pass_follows_no_progress(tmp_path, monkeypatch, flag, shown):
+    from micrograd.classifier import Classifier
+
+    asked = []
+    score = Classifier.predict_indices
+
+    def recording(self, X, progress=False):
+        asked.append(progress)
+        return score(self, X)
+
+    monkeypatch.setattr(Classifier, "predict_indices", recording)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    args = ["train", "--steps", "2", "--samples", "20", "--no-plots", "--out", str(tmp_path / "run"), *flag]
+    assert main(args) == 0
+    assert asked and all(p is shown for p in asked), asked

@@ -301,7 +301,7 @@ def _run(args: argparse.Namespace, cfg: TrainConfig, data: Dataset, out: Path, c
     except (KeyboardInterrupt, StopRequested) as e:
         return _stopped(keeper, cfg, out, interrupted=isinstance(e, KeyboardInterrupt))
     keeper.finished()
-    _report(cfg, history, start, seconds, clf, train_data, val_data, written, out)
+    _report(cfg, history, start, seconds, clf, train_data, val_data, written, out, not args.no_progress)
     return 0
 
 
@@ -329,6 +329,7 @@ def _report(
     val_data: Dataset | None,
     written: list[str],
     out: Path,
+    progress: bool,
 ) -> None:
     """The lines a run ends with: its last step, the final accuracy, and the files written."""
     last = history[-1]
@@ -339,9 +340,9 @@ def _report(
         f"trained {trained} in {seconds:.1f} s; last step: loss {last.loss:.6g}, "
         f"accuracy {100 * last.accuracy:.1f}%"
     )
-    print(f"final model: {_accuracy_line(clf, train_data, 'training')}")
+    print(f"final model: {_accuracy_line(clf, train_data, 'training', progress)}")
     if val_data is not None:
-        print(f"final model: {_accuracy_line(clf, val_data, 'held-out')}")
+        print(f"final model: {_accuracy_line(clf, val_data, 'held-out', progress)}")
     print(f"wrote {', '.join(written)} to {out}{os.sep}")
     pictures = [str(out / name) for name in written if name in PICTURES]
     if pictures:
@@ -368,9 +369,10 @@ def write_results(
     return written
 
 
-def _accuracy_line(clf: Classifier, data: Dataset, kind: str) -> str:
+def _accuracy_line(clf: Classifier, data: Dataset, kind: str, progress: bool) -> str:
     # the final pass over every row: numpy blocks, a bar on a terminal when the data is large
-    predicted = clf.predict_indices(data.X, progress=sys.stderr.isatty())
+    # (unless --no-progress)
+    predicted = clf.predict_indices(data.X, progress=progress and sys.stderr.isatty())
     right = sum(p == t for p, t in zip(predicted, data.y, strict=True))
     return f"accuracy {100 * right / len(data):.1f}% ({right} of {len(data)} {kind} examples)"
 
