@@ -20,6 +20,7 @@ Overflow follows IEEE arithmetic, as in PyTorch (the rule in full is in
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Iterable
 
