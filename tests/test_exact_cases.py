@@ -475,6 +475,9 @@ def test_sum_of_and_dot_add_left_to_right():
     out = sum_of(Value(f) for f in floats)
     assert out.data == reduce(operator.add, floats)
     assert sum_of([Value(2.0)]).data == 2.0 and sum_of([Value(2.0), 3]).data == 5.0
+    only_numbers, one_number = sum_of([2.0, 0.5, 4]), sum_of([7])
+    assert isinstance(only_numbers, Value) and only_numbers.data == 6.5 and only_numbers._op == "+"
+    assert isinstance(one_number, Value) and one_number.data == 7
     with pytest.raises(ValueError, match="at least one value"):
         sum_of([])
     with pytest.raises(TypeError, match=full("sum_of() adds numbers and Values, got str 'x'")):
@@ -629,3 +632,64 @@ def test_grad_gives_the_numbers_backward_gives_signed_zeros_included():
     for g, leaf in [(gx, x), (gy, y)]:
         assert g.data == leaf.grad and math.copysign(1, g.data) == math.copysign(1, leaf.grad)
     assert math.copysign(1, gx.data) == 1.0  # 0 + (-0.0) is 0.0
+
+
+def test_grad_of_several_outputs_adds_their_seeded_parts():
+    x = Value(0.5)
+    y = x.exp()
+    z = x * x
+    (both,) = grad([y, z, y], [x], grad_outputs=[2.0, 3.0, -0.5])
+    assert near(both.data, 1.5 * math.exp(0.5) + 3.0 * 2 * 0.5)
+    (g2,) = grad([y, z], [x], create_graph=True)
+    assert near(g2.data, math.exp(0.5) + 1.0)
+    (h,) = grad(g2, [x])
+    assert near(h.data, math.exp(0.5) + 2.0)
+
+
+def test_backward_with_create_graph_on_constant_and_held_gradients():
+    """A leaf whose gradient is a constant gets a Value holding it; a number already in .grad
+    is added to, as PyTorch adds to .grad; interior nodes get plain numbers."""
+    x, y = Value(1.5), Value(-2.0)
+    u = 3.0 * x
+    out = u + x * y
+    y.grad = 0.25
+    out.backward(create_graph=True)
+    assert isinstance(x.grad, Value) and isinstance(y.grad, Value)
+    assert x.grad.data == 3.0 + -2.0 and y.grad.data == 0.25 + 1.5
+    assert u.grad == 1.0 and type(u.grad) is not Value
+    (dxdy,) = grad(x.grad, [y])
+    assert dxdy.data == 1.0
+    c = Value(2.0)
+    (5.0 * c).backward(create_graph=True)
+    assert isinstance(c.grad, Value) and c.grad.data == 5.0 and not c.grad._children
+
+
+def test_backward_with_create_graph_keeps_a_gradients_sign_of_zero():
+    """A leaf's first gradient is the derivative itself (here the Value y = -0.0), not 0 + it: as
+    in PyTorch 2.13 (x.grad is -0.0 there too; the plain backward() adds to 0 and gives 0.0)."""
+    x, y = Value(2.0), Value(-0.0)
+    (x * y).backward(create_graph=True)
+    assert math.copysign(1.0, x.grad.data) == -1.0 and x.grad.data == 0.0
+
+
+def test_grad_skips_the_branches_that_do_not_reach_the_inputs():
+    x, y = Value(0.5), Value(-1.5)
+    side = (y * y).tanh()  # does not depend on x
+    out = x * 2.0 + side * side + x * side
+    (gx,) = grad(out, [x])
+    assert gx.data == 2.0 + side.data
+    (gs, gy) = grad(out, [side, y])
+    assert near(gs.data, 2 * side.data + 0.5)
+    assert near(gy.data, gs.data * (1 - side.data**2) * 2 * -1.5)
+
+
+def test_create_graph_through_a_zero_derivative_and_constant_factors():
+    """relu off (derivative 0.0, then an adjoint 0.0 below it), and constant factors 3.0 and -1.0:
+    the derivatives as Values, against the formula."""
+    x, y = Value(1.5), Value(-2.0)
+    out = (x * y).relu() * 3.0 + (x * y) * 2.5 - x * x + (-y) * x
+    gx, gy = grad(out, [x, y], create_graph=True)
+    assert (gx.data, gy.data) == (2.5 * -2.0 - 3.0 + 2.0, 2.5 * 1.5 - 1.5)
+    (gxy,) = grad(gx, [y])
+    (gxx,) = grad(gx, [x])
+    assert (gxy.data, gxx.data) == (2.5 - 1.0, -2.0)

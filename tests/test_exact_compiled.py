@@ -265,3 +265,24 @@ def test_interior_values_and_grads_read_back():
     eager = sum((ref[i] * ref[i + 1] for i in range(1, 7)), ref[0] * ref[1]) * 2.0 - ref[0]
     eager.backward()
     assert [x.grad for x in xs] == [x.grad for x in ref]
+
+
+def test_write_back_gives_interior_nodes_the_eager_values_and_grads():
+    def build(a, b):
+        u = a * b
+        v = u.tanh() + a
+        return u, v, v * u - b
+
+    a, b = Value(0.7), Value(-1.2)
+    u, v, root = build(a, b)
+    prog = micrograd.compile(root)
+    for node in (u, v):
+        node.data, node.grad = 99.0, 99.0
+    prog.forward(write_back=True)
+    prog.backward(write_back=True)
+    ea, eb = Value(0.7), Value(-1.2)
+    eu, ev, eroot = build(ea, eb)
+    eroot.backward()
+    assert [(n.data, n.grad) for n in (u, v, root, a, b)] == [
+        (n.data, n.grad) for n in (eu, ev, eroot, ea, eb)
+    ]

@@ -14,8 +14,8 @@ scope (function, or a table entry) and the edited line before and after, never b
 number, so the list survives edits elsewhere in the files.
 
 Each mutant is written into a temporary copy of the package (the working tree is never
-edited) and the tests run there, two at a time at most. Options: ``--only PATTERN`` runs
-the mutants whose id contains PATTERN, ``--list`` prints them without running,
+edited) and the tests run there, two at a time at most. Options: ``--only TEXT`` (repeatable) runs
+the mutants whose name contains TEXT, ``--list`` prints them without running,
 ``--workers``, ``--timeout``.
 
 The edits: arithmetic operators swapped (``+``/``-``, ``*``/``/``, ``**``/``*``), ``+=``
@@ -54,8 +54,8 @@ EQUIVALENT = Path(__file__).with_name("mutation_equivalent.txt")
 PYTEST = ["-x", "-q", "-p", "no:cacheprovider"]
 QUICK = ["-p", "no:hypothesispytest"]
 FULL = ["--hypothesis-seed=0", "-k", "not million_node"]
-CORE_TESTS = [
-    [*QUICK, "tests/test_exact_cases.py"],
+CORE_TESTS = [  # the compiled backend reads the engine's nodes too
+    [*QUICK, "tests/test_exact_cases.py", "tests/test_exact_compiled.py"],
     [*FULL, "tests/test_engine.py", "tests/test_ops.py", "tests/test_higher_order.py"],
 ]
 COMPILED_TESTS = [[*QUICK, "tests/test_exact_compiled.py"], [*FULL, "tests/test_compile.py"]]
@@ -413,14 +413,19 @@ def run_tests(copy: Path, stages: list[list[str]], timeout: float) -> tuple[bool
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="", help="run only the mutants whose id contains this text")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only the mutants whose name contains this text (repeatable)",
+    )
     parser.add_argument("--list", action="store_true", help="print the mutants' ids and exit")
     parser.add_argument("--workers", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--timeout", type=float, default=0, help="seconds per mutant (default: 5x baseline)")
     args = parser.parse_args(argv)
     t_start = time.perf_counter()
     mutants = [m for path, (wanted, _) in TARGETS.items() for m in mutants_of(path, wanted)]
-    mutants = [m for m in mutants if args.only in m.id]
+    mutants = [m for m in mutants if not args.only or any(text in m.id for text in args.only)]
     equivalent = equivalent_list()
     if args.list:
         for m in mutants:
@@ -429,10 +434,11 @@ def main(argv: list[str] | None = None) -> int:
     ids = {m.id for m in mutants}
     stale = [e for e in equivalent if e not in ids] if not args.only else []
     to_run = [m for m in mutants if m.id not in equivalent]
+    originals = {path: (ROOT / path).read_text(encoding="utf-8") for path in TARGETS}
     copies = [make_copy() for _ in range(max(1, min(args.workers, 2)))]
     try:
-        baseline = {}
-        for _, tests in TARGETS.values():
+        baseline = {}  # the unmutated tests must pass (else every mutant would count as killed)
+        for tests in [TARGETS[path][1] for path in dict.fromkeys(m.path for m in to_run)]:
             key = repr(tests)
             if key not in baseline:
                 ok, seconds = run_tests(copies[0], tests, 900)
@@ -443,7 +449,6 @@ def main(argv: list[str] | None = None) -> int:
         free = list(copies)
         survivors: list[Mutant] = []
         done: list[Mutant] = []
-        originals = {path: (ROOT / path).read_text(encoding="utf-8") for path in TARGETS}
 
         def test(m: Mutant) -> None:
             copy = free.pop()
