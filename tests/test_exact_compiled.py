@@ -129,12 +129,13 @@ def test_pow_at_a_zero_or_negative_base(base, exponent):
 
 @pytest.mark.parametrize("k", [2, 3, 1, 0, 0.5, -1, -2.5])
 def test_pow_const_at_and_away_from_zero(k):
-    for base in ([0.0] if k >= 0 else []) + [0.75, 1.5, -0.5]:
+    for base in ([0.0] if k >= 0 else []) + [0.75, 1.0, 1.5, -0.5]:
         if base < 0 and not float(k).is_integer():
             continue
         assert_same(lambda a, k=k: a**k + a, [base])
-    (_, (d,)), _ = assert_same(lambda a, k=k: a**k * 1.0, [0.75])
-    assert math.isclose(d, k * 0.75 ** (k - 1), rel_tol=1e-15)
+    for base in (0.75, 1.0):
+        (_, (d,)), _ = assert_same(lambda a, k=k: a**k * 1.0, [base])
+        assert math.isclose(d, k * base ** (k - 1), rel_tol=1e-15)
 
 
 def test_relu_and_sigmoid_at_their_branch_points():
