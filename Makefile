@@ -10,7 +10,7 @@ DEMO_OK  := $(VENV)/.demo-$(HASH)
 DEV_OK   := $(VENV)/.dev-$(HASH)
 ORIGINAL := $(VENV)/micrograd-0.1.0
 
-.PHONY: demo test test-versions dist lint format bench clean
+.PHONY: demo test test-versions dist lint format bench mutation clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ format: $(DEV_OK)
 
 bench: $(DEV_OK)
 	$(PY) benchmarks/bench_engine.py --original-dir $(ORIGINAL)
+
+# Mutation testing (before each release; not in every CI run): single wrong edits to the derivatives,
+# the graph walk, the compiled rules and gradcheck, each run against the targeted tests
+# (tools/mutation.py; docs/testing.md). Prints "mutation score: K of N killed, E equivalent".
+mutation: $(DEV_OK)
+	$(PY) tools/mutation.py
 
 # The suite on each Python version present (on PATH, or one pyenv installed but did not select),
 # each in a venv of its own (.venvs/pyX.Y). PyTorch comes

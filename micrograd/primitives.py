@@ -150,8 +150,8 @@ def _ln(x):
 def _pow_base_derivative(a, b):
     """d(a**b)/da = b * a**(b-1), infinite where that power divides by zero (a constant
     then, also for Values: the derivative of inf is not taken)."""
-    if b == 1:  # a number 1 (a Value is == only to itself): a**0 is 1 for every a, so the
-        return 1.0 * b  # derivative is a constant, and x**2's third derivative at 0 is 0, not 0 * inf
+    if b == 0:  # a number 0 (a Value is == only to itself): a**0 is 1 for every a, so the derivative
+        return b  # is 0, also at a = 0 (as PyTorch), and x**2's third derivative at 0 is 0, not 0 * inf
     try:
         d = b * _power(a, b - 1)
     except ZeroDivisionError:

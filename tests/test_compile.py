@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pytest
 from conftest import moons_demo_trace
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import micrograd
@@ -48,11 +48,14 @@ BINARY = ["add", "sub", "mul", "div", "pow", "sum", "dot"]
 
 def apply(op: str, args: list[Value], k: float) -> Value:
     a = args[0]
+    # log and fractional powers take a square, out of their domain only at 0 (few graphs discarded)
     if op == "neg":
         return -a
     if op == "pow_const":
-        return a**k
-    if op in ("exp", "log", "tanh", "sigmoid", "relu"):
+        return a**k if float(k).is_integer() else (a * a) ** k
+    if op == "log":
+        return (a * a).log()
+    if op in ("exp", "tanh", "sigmoid", "relu"):
         return getattr(a, op)()
     b = args[1]
     if op == "sum":  # an n-ary node, the same child twice
@@ -65,7 +68,7 @@ def apply(op: str, args: list[Value], k: float) -> Value:
         return a - b
     if op == "mul":
         return a * b
-    return a / b if op == "div" else a**b
+    return a / b if op == "div" else (a * a) ** b
 
 
 def under(root: Value) -> set:
@@ -148,8 +151,7 @@ def test_random_dags_match_eager(exact, case):
     values, steps, picks, new_values = case
     recipe = steps + [("root", picks, 0)]
     built, error = eager_or_error(recipe, values)
-    if built is None:
-        return
+    assume(built is not None)  # the eager engine refuses this graph: counted by hypothesis
     leaves = built[0]
     prog = micrograd.compile(built[2], leaves[::-2], exact=exact)  # some leaves as params, numbered first
     worst = WORST if exact else [0.0]
@@ -174,8 +176,7 @@ def test_compile_walks_the_graph_in_the_eager_order(case):
     sums' order depends on it), and numbers each node's children in order."""
     values, steps, picks, _ = case
     built, _ = eager_or_error(steps + [("root", picks, 0)], values)
-    if built is None:
-        return
+    assume(built is not None)  # the eager engine refuses this graph: counted by hypothesis
     _check_walk(built[2])
 
 
@@ -205,8 +206,7 @@ def test_random_dags_array_path_matches_eager(exact, case):
     values, steps, picks, new_values = case
     recipe = steps + [("root", picks, 0)]
     built, _ = eager_or_error(recipe, values)
-    if built is None:
-        return
+    assume(built is not None)  # the eager engine refuses this graph: counted by hypothesis
     leaves, _, root = built
     params = leaves[::-2]
     prog = micrograd.compile(root, params, exact=exact)
@@ -215,8 +215,7 @@ def test_random_dags_array_path_matches_eager(exact, case):
     new = dict(zip(leaves, new_values, strict=False))
     prog.param_data[:] = [new[p] for p in params]  # only through the array: the Values keep old data
     expected, _ = eager_or_error(recipe, [new[leaf] if leaf in params else leaf.data for leaf in leaves])
-    if expected is None:
-        return
+    assume(expected is not None)
     ref_leaves, _, ref_root = expected
     ref_root.backward()
     ref_grads = [float(ref_leaves[leaves.index(p)].grad) for p in params]
@@ -296,7 +295,7 @@ def test_each_primitive_matches_eager(name):
     for x, y in [(1.3, 0.7), (2.1, -1.5), (0.4, 3.0)]:
         a, b = Value(x), Value(y)
         out = ONE_EACH[name](a, b)
-        assert out._prim.name == name or name in ("sigmoid", "relu")
+        assert out._prim.name == name
         root = out * b + a  # the primitive inside a graph, not only at its top
         prog = micrograd.compile(root)
         assert prog.forward() == root.data

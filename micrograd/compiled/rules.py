@@ -77,9 +77,10 @@ def _sigmoid(out, a):
 
 
 def _base_derivative(a, b):
-    """b * a**(b-1), +inf where that power divides by zero (as the eager engine returns)."""
+    """b * a**(b-1), +inf where that power divides by zero, 0 where b is 0 (as the eager engine returns)."""
     d = b * _pow(a, b - 1)
-    return np.where((a == 0) & (np.asarray(b) - 1 < 0), math.inf, d)
+    b = np.asarray(b)
+    return np.where(b == 0, b, np.where((a == 0) & (b - 1 < 0), math.inf, d))
 
 
 def _exponent_derivative(z, a):
