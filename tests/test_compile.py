@@ -118,10 +118,30 @@ def eager_or_error(recipe, values):
     return (leaves, nodes, root), None
 
 
-def check_against_eager(prog: Program, compiled: tuple, values, recipe) -> float:
-    """Forward + backward (twice) of ``prog`` vs a fresh eager graph on ``values``; the max error."""
+def absolute_adjoints(root) -> dict:
+    """Each node's adjoint with every local derivative and contribution taken by its size: the sum
+    of |contributions| that a leaf's gradient adds up. Adding them in another order (what
+    ``exact=False`` may do) changes the gradient by a few ulps of this, not of the gradient itself,
+    which can be much smaller where contributions cancel."""
+    from micrograd.engine import topological_order
+
+    size = {root: 1.0}
+    for node in reversed(topological_order(root, leaves=False)):
+        children = node._children
+        local = node._prim.derivative(node.data, *[c.data for c in children])
+        local = local if isinstance(local, tuple) else (local,)
+        for child, d in zip(children, local, strict=True):
+            size[child] = size.get(child, 0.0) + abs(d) * size.get(node, 0.0)
+    return size
+
+
+def check_against_eager(prog: Program, compiled: tuple, values, recipe, exact: bool = True) -> float:
+    """Forward + backward (twice) of ``prog`` vs a fresh eager graph on ``values``; the max error.
+
+    exact=False: each gradient within REL of its largest term sum (``absolute_adjoints``) too."""
     compiled_leaves, compiled_nodes, compiled_root = compiled
     (leaves, nodes, root), _ = eager_or_error(recipe, values)
+    size = {} if exact else absolute_adjoints(root)
     worst = rel_err(prog.forward(), float(root.data))
     assert close(prog.forward(), float(root.data)), (prog.forward(), root.data)
     known = under(compiled_root)
@@ -131,12 +151,15 @@ def check_against_eager(prog: Program, compiled: tuple, values, recipe) -> float
             worst = max(worst, rel_err(prog.value_of(n_c), float(n_e.data)))
     for leaf in compiled_leaves:
         leaf.grad = 0
-    for _ in range(2):  # the second call adds the same amount again, as in the eager engine
+    for calls in (1, 2):  # the second call adds the same amount again, as in the eager engine
         root.backward()
         prog.backward()
         for c, e in zip(compiled_leaves, leaves, strict=True):
-            assert close(float(c.grad), float(e.grad)), (c.grad, e.grad)
-            worst = max(worst, rel_err(float(c.grad), float(e.grad)))
+            terms = calls * size.get(e, 0.0)
+            reordered = abs(float(c.grad) - float(e.grad)) <= REL * terms  # False for nan
+            assert close(float(c.grad), float(e.grad)) or reordered, (c.grad, e.grad, terms)
+            if not reordered:
+                worst = max(worst, rel_err(float(c.grad), float(e.grad)))
     return worst
 
 
@@ -147,7 +170,8 @@ WORST = [0.0]  # the largest relative error seen (0.0 when every result is bit-e
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(recipes)
 def test_random_dags_match_eager(exact, case):
-    """exact=True: bit for bit (WORST stays 0.0); exact=False: within 1e-12 relative (REL)."""
+    """exact=True: bit for bit (WORST stays 0.0); exact=False: within 1e-12 relative (REL), each
+    gradient within 1e-12 of the sum of its terms' sizes where those terms cancel."""
     values, steps, picks, new_values = case
     recipe = steps + [("root", picks, 0)]
     built, error = eager_or_error(recipe, values)
@@ -155,7 +179,7 @@ def test_random_dags_match_eager(exact, case):
     leaves = built[0]
     prog = micrograd.compile(built[2], leaves[::-2], exact=exact)  # some leaves as params, numbered first
     worst = WORST if exact else [0.0]
-    worst[0] = max(worst[0], check_against_eager(prog, built, values, recipe))
+    worst[0] = max(worst[0], check_against_eager(prog, built, values, recipe, exact))
     # new leaf values: the same program, recomputed
     new = new_values[: len(values)]
     for leaf, v in zip(leaves, new, strict=True):
@@ -166,7 +190,7 @@ def test_random_dags_match_eager(exact, case):
         with pytest.raises((ValueError, ZeroDivisionError, OverflowError)):
             prog.forward()
         return
-    worst[0] = max(worst[0], check_against_eager(prog, built, new, recipe))
+    worst[0] = max(worst[0], check_against_eager(prog, built, new, recipe, exact))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
