@@ -56,7 +56,13 @@ QUICK = ["-p", "no:hypothesispytest"]
 FULL = ["--hypothesis-seed=0", "-k", "not million_node"]
 CORE_TESTS = [  # the compiled backend reads the engine's nodes too
     [*QUICK, "tests/test_exact_cases.py", "tests/test_exact_compiled.py"],
-    [*FULL, "tests/test_engine.py", "tests/test_ops.py", "tests/test_higher_order.py"],
+    [*FULL, "tests/test_engine.py", "tests/test_ops.py", "tests/test_higher_order.py"]
+    + [
+        "tests/test_overflow.py",
+        "tests/test_int_overflow.py",
+        "tests/test_hand_written.py",
+        "tests/test_define_op.py",
+    ],
 ]
 COMPILED_TESTS = [[*QUICK, "tests/test_exact_compiled.py"], [*FULL, "tests/test_compile.py"]]
 # file -> (the scopes mutated, None for every function and table; the tests run against it)
