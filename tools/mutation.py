@@ -64,7 +64,10 @@ CORE_TESTS = [  # the compiled backend reads the engine's nodes too
         "tests/test_define_op.py",
     ],
 ]
-COMPILED_TESTS = [[*QUICK, "tests/test_exact_compiled.py"], [*FULL, "tests/test_compile.py"]]
+COMPILED_TESTS = [
+    [*QUICK, "tests/test_exact_compiled.py", "tests/test_compiled_pow_domain.py"],
+    [*FULL, "tests/test_compile.py"],
+]
 # file -> (the scopes mutated, None for every function and table; the tests run against it)
 TARGETS: dict[str, tuple[list[str] | None, list[list[str]]]] = {
     "micrograd/primitives.py": (None, CORE_TESTS),
