@@ -164,3 +164,42 @@ def test_micrograd_graph_has_help_on_every_flag_and_runs(capsys):
         assert action.help and action.help != argparse.SUPPRESS, action.dest
     assert cli_main(["graph", "a * b", "--set", "a=2", "b=-3"]) == 0
     assert capsys.readouterr().out.startswith("out = -6.0\n")
+
+
+def count_values(expression: str, values: dict) -> int:  # the graph's size, by the engine's own walk
+    return len(topological_order(build(expression, values)))
+
+
+@pytest.mark.parametrize("suffix, limit", [(".html", 2000), (".svg", 1000)])
+def test_a_graph_past_the_drawing_limit_is_one_line_with_status_2_and_a_way_through(
+    capsys, tmp_path, suffix, limit
+):
+    if suffix == ".svg" and shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` is not installed")
+    expression = "+".join(["x*y"] * (limit // 2 + 1))  # a * node and a + node per term
+    values = {"x": 1.5, "y": -2.0}
+    n = count_values(expression, values)
+    assert n > limit
+    out = tmp_path / f"big{suffix}"
+    status, _, err = run_cli(capsys, expression, "--set", "x=1.5", "y=-2", "--out", str(out))
+    assert status == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{n:,} values, more than the limit of {limit:,}" in err
+    assert f"--max-nodes {n}" in err  # the option the message names exists and is enough
+    assert not out.exists()
+    if suffix == ".svg":
+        return  # Graphviz would take minutes to lay out a graph this size
+    status, _, err = run_cli(
+        capsys, expression, "--set", "x=1.5", "y=-2", "--out", str(out), "--max-nodes", str(n)
+    )
+    assert status == 0, err
+    assert out.stat().st_size > 0
+
+
+def test_max_nodes_also_limits_a_dot_file_and_refuses_nonsense(capsys, tmp_path):
+    out = tmp_path / "g.dot"
+    status, _, err = run_cli(capsys, *NEURON, "--out", str(out), "--max-nodes", "3")
+    assert status == 2 and "more than the limit of 3 for a .dot file" in err and not out.exists()
+    for bad in ("0", "-4", "many"):
+        status, _, err = run_cli(capsys, *NEURON, "--out", str(out), "--max-nodes", bad)
+        assert status == 2 and "argument --max-nodes: expected a whole number >= 1" in err

@@ -15,7 +15,8 @@ from pathlib import Path
 from ..atomic import atomic_write_bytes
 from ..engine import Value, topological_order
 from ..viz.dot import GraphTooLargeError, GraphvizError, LabelError
-from .common import Command, CommandError
+from ..viz.page import PageTooLargeError
+from .common import Command, CommandError, positive_int
 from .expression import ExpressionError, build, parse_assignments
 
 OUTPUTS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".html": "html", ".dot": "dot", ".gv": "dot"}
@@ -46,6 +47,13 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
         "--rankdir", choices=("LR", "TB"), default="LR", help="direction: left to right (LR) or top down (TB)"
     )
     parser.add_argument("--name", default="out", help="label of the expression's result (default: out)")
+    parser.add_argument(
+        "--max-nodes",
+        type=positive_int,
+        metavar="N",
+        help="draw a graph of up to N values (default: 2,000 for .html, 1,000 for Graphviz pictures, "
+        "any for .dot); larger pages and pictures are slow to write and to open",
+    )
 
 
 def output_kind(out: str) -> str:
@@ -78,8 +86,14 @@ def run_graph(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise CommandError(f"--out {args.out}: the folder {folder} does not exist; create it first")
     try:
-        draw(root, args.out, kind, args.rankdir)
-    except (GraphvizError, LabelError, GraphTooLargeError) as exc:  # Graphviz refused this graph
+        draw(root, args.out, kind, args.rankdir, args.max_nodes)
+    except (GraphTooLargeError, PageTooLargeError) as exc:
+        raise CommandError(
+            f"--out {args.out}: the expression's graph has {exc.count:,} values, more than the limit of "
+            f"{exc.limit:,} for a {Path(args.out).suffix} file (it would be slow to write and to open); "
+            f"draw a smaller expression, or pass --max-nodes {exc.count} to write it anyway"
+        ) from None
+    except (GraphvizError, LabelError) as exc:  # Graphviz refused this graph
         raise CommandError(f"--out {args.out}: {exc}") from None
     except (ImportError, RuntimeError) as exc:  # no graphviz package, no dot program
         hint = " (a .html or .dot output needs no Graphviz)" if kind in ("svg", "png", "pdf") else ""
@@ -97,19 +111,19 @@ def run_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def draw(root: Value, out: str, kind: str, rankdir: str) -> None:
-    """Write the graph under ``root`` to the file ``out`` as ``kind`` (see ``OUTPUTS``)."""
+def draw(root: Value, out: str, kind: str, rankdir: str, max_nodes: int | None = None) -> None:
+    """Write the graph under ``root`` to the file ``out`` as ``kind`` (see ``OUTPUTS``);
+    ``max_nodes`` replaces the size limit of ``draw_html`` or ``draw_dot`` (None: theirs)."""
+    from ..viz import draw_dot, draw_html
+
+    limit = {} if max_nodes is None else {"max_nodes": max_nodes}
     if kind == "html":
-        from ..viz import draw_html
-
-        draw_html(root, out, rankdir=rankdir)
+        draw_html(root, out, rankdir=rankdir, **limit)
         return
-    from ..viz import draw_dot
-
-    if kind == "dot":  # only the source: no Graphviz run, so no size limit
-        graph = draw_dot(root, rankdir=rankdir, max_nodes=None)
+    if kind == "dot":  # only the source: no Graphviz run, so no size limit unless asked for
+        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes)
     else:
-        graph = draw_dot(root, format=kind, rankdir=rankdir)
+        graph = draw_dot(root, format=kind, rankdir=rankdir, **limit)
     atomic_write_bytes(out, graph.source.encode("utf-8") if kind == "dot" else graph.pipe())
 
 

@@ -51,7 +51,12 @@ class LabelError(ValueError):
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more values than ``draw_dot``'s ``max_nodes``; the message gives both numbers."""
+    """The graph has more values than ``draw_dot``'s ``max_nodes``; the message gives both numbers,
+    and ``count`` and ``limit`` hold them."""
+
+    def __init__(self, message: str, count: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.count, self.limit = count, limit
 
 
 class GraphvizError(RuntimeError):
@@ -103,7 +108,9 @@ def draw_dot(
     if max_nodes is not None and len(nodes) > max_nodes:
         raise GraphTooLargeError(
             f"the graph has {len(nodes)} values, more than draw_dot's limit of {max_nodes} (Graphviz "
-            "would take minutes); draw a smaller part of it, use draw_html, or pass max_nodes=None"
+            "would take minutes); draw a smaller part of it, use draw_html, or pass max_nodes=None",
+            len(nodes),
+            max_nodes,
         )
     index = {node: i for i, node in enumerate(nodes)}
     drawn = len(nodes) + sum(1 for n in nodes if n._a is not None)  # a record per value, a node per op

@@ -29,7 +29,12 @@ MAX_NODES = 2000  # values; past this a step-through page stops helping (see doc
 
 
 class PageTooLargeError(RuntimeError):
-    """The graph has more values than ``draw_html``'s ``max_nodes``."""
+    """The graph has more values than ``draw_html``'s ``max_nodes``; ``count`` and ``limit`` hold
+    the two numbers."""
+
+    def __init__(self, message: str, count: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.count, self.limit = count, limit
 
 
 def _svg(lay: Layout, nodes: list[Value], model: dict) -> str:
@@ -211,7 +216,9 @@ def draw_html(
             f"the graph under {root.label or 'this value'} has {len(nodes):,} values, more than draw_html's "
             f"limit of {max_nodes:,}: a page that steps through that many is too slow to write and to use. "
             f"Draw a smaller part (a loss on one sample, a smaller model), or pass max_nodes={len(nodes)} "
-            "to write it anyway."
+            "to write it anyway.",
+            len(nodes),
+            max_nodes,
         )
     model, _ = page_model(root, nodes, title)
     lay = place(nodes, model, rankdir, layout)
