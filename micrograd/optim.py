@@ -105,6 +105,13 @@ class Optimizer:
         return list(values)
 
 
+def _grad_number(p: Value) -> float:
+    """``p.grad`` as a number: after ``backward(create_graph=True)`` it is a Value, and a step
+    uses its value (as ``torch.optim`` does under ``no_grad``), so ``p.data`` stays a number."""
+    g = p.grad
+    return g.data if isinstance(g, Value) else g
+
+
 def _same_kind(value: Any, like: Any) -> bool:
     """True when a loaded setting is what the setting holds: a flag, a number or a tuple of numbers."""
     if isinstance(like, bool) or isinstance(value, bool):
@@ -150,7 +157,7 @@ class SGD(Optimizer):
         """Update every parameter once from its current grad."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = _grad_number(p)
             if wd != 0:
                 g = g + wd * p.data
             if mu != 0:
@@ -220,7 +227,7 @@ class Adam(Optimizer):
         step_size = lr / (1 - beta1**self.t)
         bias_correction2_sqrt = (1 - beta2**self.t) ** 0.5
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = _grad_number(p)
             if wd != 0:
                 if self.decoupled:
                     p.data *= 1 - lr * wd

@@ -261,3 +261,24 @@ def test_loading_a_setting_of_the_wrong_kind_is_refused(key, value):
     saved["settings"]["nesterov"] = 1
     with pytest.raises(ValueError, match="setting 'nesterov' is 1; expected one like False"):
         sgd.load_state_dict(saved)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_step_after_backward_with_create_graph_uses_the_gradients_value_as_torch_does(case):
+    # create_graph=True makes each p.grad a Value; the step must still leave numbers in p.data
+    ours_factory, theirs_factory = CASES[case]
+    model, our_loss, tparams, torch_loss, torch_flat = make_problem()
+    ours, theirs = ours_factory(model.parameters()), theirs_factory(tparams)
+    for step in range(3):
+        ours.zero_grad()
+        our_loss().backward(create_graph=True)
+        assert all(isinstance(p.grad, Value) for p in model.parameters())
+        ours.step()
+        theirs.zero_grad()
+        torch_loss().backward(create_graph=True)
+        theirs.step()
+        assert all(type(p.data) is float for p in model.parameters()), f"a Value in p.data after step {step}"
+        diffs = [abs(p.data - q) for p, q in zip(model.parameters(), torch_flat(), strict=True)]
+        assert max(diffs) <= TOL, f"parameters differ by {max(diffs):.3g} after step {step}"
+    json.dumps(ours.state_dict())  # the optimizer's own state holds numbers too
