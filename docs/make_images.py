@@ -140,7 +140,9 @@ def html_screenshot() -> None:
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
     b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
+    x1w1x2w2 = x1 * w1 + x2 * w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"  # as the lecture labels it, so the step text reads well
+    n = x1w1x2w2 + b
     n.label = "n"
     o = n.tanh()
     o.label = "o"
@@ -148,7 +150,7 @@ def html_screenshot() -> None:
     with tempfile.TemporaryDirectory() as scratch, sync_playwright() as p:
         page_file = draw_html(o, Path(scratch) / "neuron.html")
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-        page = browser.new_page(viewport={"width": 1000, "height": 560})
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(page_file.resolve().as_uri())
         nodes, _ = trace(o)
         forward = sum(1 for v in nodes if v._a is not None)  # one step per computed value
