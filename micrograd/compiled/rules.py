@@ -72,7 +72,7 @@ _exp = _libm(np.exp, math.exp)
 _log = _libm(np.log, math.log)
 _tanh = _libm(np.tanh, math.tanh)
 # with an infinite operand Python's float ** never raises; numpy's power takes (-inf) ** 0.5 as
-# sqrt(-inf), nan, where C, Python and PyTorch give inf
+# sqrt(-inf), nan, where C, Python and PyTorch's pow of two tensors give inf
 _pow = _libm(np.power, operator.pow, lambda a, b: np.isinf(a) | np.isinf(b))
 
 
