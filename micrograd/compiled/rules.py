@@ -46,18 +46,21 @@ class Rule:
     refuse: Callable | None = None
 
 
-def _libm(np_fn: Callable, py_fn: Callable) -> Callable:
-    """np_fn, with the C library's result (what Python's float ops give) on every finite element.
+def _libm(np_fn: Callable, py_fn: Callable, also: Callable | None = None) -> Callable:
+    """np_fn, with the C library's result (what Python's float ops give) on every finite element,
+    and on the elements ``also(*args)`` marks (where py_fn never raises but numpy differs).
 
     numpy's own exp, log, tanh and power differ from the C library's in the last
     bit for a few inputs; the eager engine uses the C library, so the compiled
-    values do too. Non-finite elements keep numpy's inf/nan (where the eager
+    values do too. Other non-finite elements keep numpy's inf/nan (where the eager
     engine would raise, ``refuse`` catches them).
     """
 
     def exact(*args):
         z = np.array(np_fn(*args), dtype=float)
         ok = np.isfinite(z)
+        if also is not None:
+            ok |= also(*args)
         if ok.any():
             z[ok] = list(map(py_fn, *(np.broadcast_to(x, z.shape)[ok].tolist() for x in args)))
         return z
@@ -68,7 +71,9 @@ def _libm(np_fn: Callable, py_fn: Callable) -> Callable:
 _exp = _libm(np.exp, math.exp)
 _log = _libm(np.log, math.log)
 _tanh = _libm(np.tanh, math.tanh)
-_pow = _libm(np.power, operator.pow)
+# with an infinite operand Python's float ** never raises; numpy's power takes (-inf) ** 0.5 as
+# sqrt(-inf), nan, where C, Python and PyTorch's pow of two tensors give inf
+_pow = _libm(np.power, operator.pow, lambda a, b: np.isinf(a) | np.isinf(b))
 
 
 def _sigmoid(out, a):
@@ -77,10 +82,10 @@ def _sigmoid(out, a):
 
 
 def _base_derivative(a, b):
-    """b * a**(b-1), +inf where that power divides by zero, 0 where b is 0 (as the eager engine returns)."""
-    d = b * _pow(a, b - 1)
-    b = np.asarray(b)
-    return np.where(b == 0, b, np.where((a == 0) & (b - 1 < 0), math.inf, d))
+    """b * a**(b-1), and b where b is 0 (as the eager engine returns). Where that power divides by
+    zero (a == 0, 0 < b < 1; b < 0 is refused) it is inf as the eager engine's; 0 ** -inf is no
+    division (inf), so d/da of (+-0) ** -inf is -inf * inf = -inf, as eager and PyTorch."""
+    return np.where(b == 0, b, b * _pow(a, b - 1))
 
 
 def _exponent_derivative(z, a):
