@@ -159,11 +159,13 @@ def _pow_base_derivative(a, b):
     return _fit(d) if type(d) is int else d
 
 
-def _pow_exponent_derivative(z, a):
+def _pow_exponent_derivative(z, a, b):
     """d(a**b)/db = a**b * log(a), as PyTorch defines it at and below zero (and nan for a nan)."""
     if a > 0:
         return z * _ln(a)
-    return 0.0 if a >= 0 else math.nan
+    if a == 0:  # 0 where b >= 0; 0 ** -inf is inf, times log(0) = -inf; nan for a nan b
+        return 0.0 if b >= 0 else -math.inf if b < 0 else math.nan
+    return math.nan
 
 
 def _exp(a):
@@ -216,7 +218,7 @@ MUL = Primitive("mul", "*", 2, _mul, lambda z, a, b: (b, a))
 DOT = Primitive("dot", "w·x+b", None, _dot, _dot_derivative)
 DIV = Primitive("div", "/", 2, _div, lambda z, a, b: (1.0 / b, -z / b))
 POW = Primitive(
-    "pow", "**", 2, _pow, lambda z, a, b: (_pow_base_derivative(a, b), _pow_exponent_derivative(z, a))
+    "pow", "**", 2, _pow, lambda z, a, b: (_pow_base_derivative(a, b), _pow_exponent_derivative(z, a, b))
 )
 NEG = Primitive("neg", "neg", 1, operator.neg, lambda z, a: -1.0)
 POW_CONST = Primitive("pow_const", "**k", 1, _pow, lambda z, a, k: _pow_base_derivative(a, k))  # k: a number

@@ -88,9 +88,11 @@ def _base_derivative(a, b):
     return np.where(b == 0, b, b * _pow(a, b - 1))
 
 
-def _exponent_derivative(z, a):
-    """a**b * log(a) for a > 0, 0 at a == 0, nan below (PyTorch's convention, as eager)."""
-    return np.where(a > 0, z * _log(np.where(a > 0, a, 1.0)), np.where(a == 0, 0.0, math.nan))
+def _exponent_derivative(z, a, b):
+    """a**b * log(a) for a > 0; at a == 0, 0 where b >= 0 and -inf below (0 ** -inf); nan below
+    0 and for a nan (PyTorch's convention, as eager)."""
+    at_zero = np.where(b >= 0, 0.0, np.where(b < 0, -math.inf, math.nan))
+    return np.where(a > 0, z * _log(np.where(a > 0, a, 1.0)), np.where(a == 0, at_zero, math.nan))
 
 
 def _pow_refused(z, a, b):
@@ -112,7 +114,7 @@ RULES: dict[str, Rule] = {
     ),
     "pow": Rule(
         lambda out, a, b: np.copyto(out, _pow(a, b)),
-        lambda z, a, b: (_base_derivative(a, b), _exponent_derivative(z, a)),
+        lambda z, a, b: (_base_derivative(a, b), _exponent_derivative(z, a, b)),
         _pow_refused,
     ),
     "neg": Rule(lambda out, a: np.negative(a, out=out), lambda z, a: -1.0),
