@@ -190,12 +190,11 @@ def plan_inexact(low: Lowered) -> Plan:
             (rest if deferred else bwd[group.level]).append(step)
     fwd.reverse()
     grad, c = buf.grad, buf.c
-    clear = np.flatnonzero(written[: lay.one] != 1)  # positions no step assigns first (e.g. leaves)
-    if clear.size and np.array_equal(clear, np.arange(clear[0], clear[0] + clear.size)):
-        clear = slice(int(clear[0]), int(clear[0]) + clear.size)
+    clear = _runs(np.flatnonzero(written[: lay.one] != 1))  # positions no step assigns first
 
     def reset() -> None:
-        grad[clear] = 0.0
+        for span in clear:
+            grad[span] = 0.0
 
     def params_in() -> None:
         grad[:npar] += c[:npar]
@@ -206,6 +205,18 @@ def plan_inexact(low: Lowered) -> Plan:
     gather = {lv: [] for lv in range(lay.top + 1)}
     gather[0] = [params_in]
     return Plan(buf, fwd, bwd, gather, [*rest, rest_in], reset=(reset,), lowered=low)
+
+
+def _runs(ix: np.ndarray, most: int = 16) -> list:
+    """Sorted positions as the slices of their consecutive runs (a few stores instead of a
+    scatter), or as one index array where there are more than ``most`` runs."""
+    if not ix.size:
+        return []
+    cuts = np.flatnonzero(np.diff(ix) != 1) + 1
+    if cuts.size >= most:
+        return [ix]
+    starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [ix.size]))
+    return [slice(int(ix[a]), int(ix[b - 1]) + 1) for a, b in zip(starts, ends, strict=True)]
 
 
 def _targets(pos_ix: np.ndarray, leaf: np.ndarray) -> bool:
@@ -324,10 +335,11 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
     gz = grad[g.start : g.end].reshape(rows, cols)
     x_ix, w_ix, b_ix = pos[gd.inputs], pos[gd.weights], pos[gd.bias]
     rx, rw, rb = reader(val, x_ix), reader(val, w_ix), reader(val, b_ix)
+    ones = np.ones(rows)  # the columns' sums as a product with ones: BLAS, one pass over gZ
 
     def forward() -> None:
         np.matmul(rx(), rw().T, out=z)
-        np.add(z, rb(), out=z)
+        np.add(z, np.array(rb()), out=z)  # a contiguous copy of b: the faster broadcast
 
     to_w = into(grad, w_ix, written)
     to_b = into(grad, b_ix, written)
@@ -337,15 +349,20 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
             np.matmul(gz.T, rx(), out=to_w.out)
         else:
             to_w(gz.T @ rx())
-        to_b(np.add.reduce(gz, axis=0))
+        if to_b.out is not None:
+            np.matmul(ones, gz, out=to_b.out)
+        else:
+            to_b(ones @ gz)
 
     deferred = _targets(x_ix, leaf)
     to_x = into(grad, x_ix, None if deferred else written)
+    # one output column: gZ @ W is an outer product, which a broadcast multiply does in one pass
+    times = np.multiply if cols == 1 else np.matmul
 
     def backward_inputs() -> None:
         if to_x.out is not None:
-            np.matmul(gz, rw(), out=to_x.out)
+            times(gz, rw(), out=to_x.out)
         else:
-            to_x(gz @ rw())
+            to_x(times(gz, rw()))
 
     return forward, [(backward, False), (backward_inputs, deferred)]
