@@ -307,8 +307,11 @@ def _plan_sum(low: Lowered, buf: Buffers, g: Group, written, leaf):
             deferred = _targets(ix, leaf)
             add = into(grad, ix, None if deferred else written)
 
-            def backward(add=add, other=other, sg=sg, rows=r1 - r0) -> None:
-                gs = np.broadcast_to(gh, (rows, m)) if sg is None else gh * sg
+            # the heads' grads for every row: a fixed broadcast view (made once: it is slow to make)
+            spread = np.broadcast_to(gh, (r1 - r0, m))
+
+            def backward(add=add, other=other, sg=sg, spread=spread) -> None:
+                gs = spread if sg is None else gh * sg
                 add(gs if other is None else other() * gs)
 
             steps.append((backward, deferred))
@@ -335,24 +338,26 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
     gz = grad[g.start : g.end].reshape(rows, cols)
     x_ix, w_ix, b_ix = pos[gd.inputs], pos[gd.weights], pos[gd.bias]
     rx, rw, rb = reader(val, x_ix), reader(val, w_ix), reader(val, b_ix)
-    ones = np.ones(rows)  # the columns' sums as a product with ones: BLAS, one pass over gZ
-
-    def forward() -> None:
-        np.matmul(rx(), rw().T, out=z)
-        np.add(z, np.array(rb()), out=z)  # a contiguous copy of b: the faster broadcast
-
     to_w = into(grad, w_ix, written)
     to_b = into(grad, b_ix, written)
+    if strided(val, x_ix) is None:  # X is gathered anyway: into [X, 1], with b as W's last column
+        forward, backward = _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b)
+    else:
+        ones = np.ones(rows)  # the columns' sums as a product with ones: BLAS, one pass over gZ
 
-    def backward() -> None:
-        if to_w.out is not None:
-            np.matmul(gz.T, rx(), out=to_w.out)
-        else:
-            to_w(gz.T @ rx())
-        if to_b.out is not None:
-            np.matmul(ones, gz, out=to_b.out)
-        else:
-            to_b(ones @ gz)
+        def forward() -> None:
+            np.matmul(rx(), rw().T, out=z)
+            np.add(z, np.array(rb()), out=z)  # a contiguous copy of b: the faster broadcast
+
+        def backward() -> None:
+            if to_w.out is not None:
+                np.matmul(gz.T, rx(), out=to_w.out)
+            else:
+                to_w(gz.T @ rx())
+            if to_b.out is not None:
+                np.matmul(ones, gz, out=to_b.out)
+            else:
+                to_b(ones @ gz)
 
     deferred = _targets(x_ix, leaf)
     to_x = into(grad, x_ix, None if deferred else written)
@@ -366,3 +371,25 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
             to_x(times(gz, rw()))
 
     return forward, [(backward, False), (backward_inputs, deferred)]
+
+
+def _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b):
+    """A grid whose inputs are gathered: Z = [X, 1] @ [W, b].T, one product and no pass adding b;
+    [W, b] get gZ.T @ [X, 1], also one product. [X, 1] is kept transposed, so that the gather
+    fills contiguous rows."""
+    rows, nin = x_ix.shape
+    xt = np.ones((nin + 1, rows))
+    wa = np.empty((z.shape[1], nin + 1))
+    ix_t = np.ascontiguousarray(x_ix.T)
+
+    def forward() -> None:
+        xt[:nin] = val[ix_t]
+        wa[:, :nin], wa[:, nin] = rw(), rb()
+        np.matmul(xt.T, wa.T, out=z)
+
+    def backward() -> None:
+        both = gz.T @ xt.T
+        to_w(both[:, :nin])
+        to_b(both[:, nin])
+
+    return forward, backward
