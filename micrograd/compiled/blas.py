@@ -4,7 +4,11 @@
 then plans it differently:
 
 * every grid of DOT nodes (``matrices.py``) is one matrix product forward and
-  two backward (numpy's BLAS, which adds in its own order);
+  two backward (numpy's BLAS, which adds in its own order); a grid whose inputs
+  are gathered is gathered into ``[X, 1]``, so that its bias is a column of the
+  product; a bias's gradient is a product with ones, a one-column grid's input
+  gradient one broadcast multiply;
+* n-ary sums are added in numpy's order (pairwise along a column);
 * the nodes get a layout of their own, each group ordered after its operands
   (a grid row after row), so that an activation over a grid reads and writes
   contiguous stretches of the buffers, and a grid's inputs are a strided view;
@@ -15,8 +19,8 @@ then plans it differently:
 
 Values and gradients therefore differ from the eager engine's in the last bits
 (tests: within 1e-12 relative). The elementwise rules are those of ``rules.py``
-(the one table), so the values of everything outside a grid are computed as
-with ``exact=True``.
+(the one table), so the values of the elementwise nodes are computed as with
+``exact=True`` from their operands.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from ..primitives import PRIMITIVES
 from .lower import Group, Layout, Lowered
 from .matrices import Grid, grids
 from .plan import Buffers, Plan, replay
-from .rules import RULES, add_rows
+from .rules import RULES
 
 __all__ = ["plan_inexact", "strided", "reader", "into"]
 
@@ -325,7 +329,7 @@ def _plan_sum(low: Lowered, buf: Buffers, g: Group, written, leaf):
                 np.copyto(block, ra())
             if sg is not None:
                 block *= sg
-        add_rows(sums, region)
+        np.add.reduce(region, axis=0, out=sums)  # in numpy's order (pairwise along a column)
 
     return forward, steps
 
