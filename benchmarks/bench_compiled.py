@@ -212,7 +212,9 @@ def jax_step(X, y, weights, floor: int = 0):
         def many(ps, rate, Xj, yj):
             return jax.lax.fori_loop(0, floor, lambda i, ps: train(ps, rate, Xj, yj)[0], ps)
 
+        traced = traces[0]
         looped = jax.jit(many).lower(state[0], rate0, Xj, yj).compile()
+        traces[0] = traced  # the loop's own trace of the step is not the step's
         ps = [jnp.asarray(w, dtype=jnp.float64) for w in weights]
 
         def floor_step():
