@@ -194,10 +194,19 @@ def plan_inexact(low: Lowered) -> Plan:
             (rest if deferred else bwd[group.level]).append(step)
     fwd.reverse()
     grad, c = buf.grad, buf.c
-    clear = _runs(np.flatnonzero(written[: lay.one] != 1))  # positions no step assigns first
+    # positions no step assigns first are cleared; the other leaves that only deferred steps
+    # reach (inputs, constants) only when those run: backward(), not backward_array()
+    later = np.zeros(lay.one, bool)
+    later[npar:nl] = written[npar:nl] == 0
+    clear = _runs(np.flatnonzero((written[: lay.one] != 1) & ~later))
+    clear_later = _runs(np.flatnonzero(later))
 
     def reset() -> None:
         for span in clear:
+            grad[span] = 0.0
+
+    def reset_later() -> None:
+        for span in clear_later:
             grad[span] = 0.0
 
     def params_in() -> None:
@@ -208,7 +217,7 @@ def plan_inexact(low: Lowered) -> Plan:
 
     gather = {lv: [] for lv in range(lay.top + 1)}
     gather[0] = [params_in]
-    return Plan(buf, fwd, bwd, gather, [*rest, rest_in], reset=(reset,), lowered=low)
+    return Plan(buf, fwd, bwd, gather, [reset_later, *rest, rest_in], reset=(reset,), lowered=low)
 
 
 def _runs(ix: np.ndarray, most: int = 16) -> list:
