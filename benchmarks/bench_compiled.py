@@ -471,7 +471,7 @@ def main() -> None:
     for n, width in SIZES[:1] if args.quick else SIZES:
         c = case(n, width, args.against)
         rounds = (
-            args.repeats * 10 if (n, width) == (100, 16) else max(15, args.repeats * 16000 // (n * width))
+            args.repeats * 10 if (n, width) == (100, 16) else max(25, args.repeats * 16000 // (n * width))
         )
         fns = c.pop("fns")
         t = interleaved(fns, rounds)
