@@ -18,9 +18,11 @@ in one run, in turns (one step of each per round; medians of the rounds):
   weight matrices, ``loss.backward()`` and a manual update under ``no_grad`` (no
   optimizer object, no ``nn.Module``);
 * JAX (where installed; an optional benchmark dependency, ``pip install jax``):
-  the same step as one ``jax.jit`` function of the parameters, float64, dispatched
-  synchronously (``jax_cpu_enable_async_dispatch`` off: on one core a hand-off to
-  a worker thread only adds waiting).
+  the same step as one ``jax.jit`` function compiled ahead (``lower().compile()``),
+  the parameters donated, the data device arrays passed as arguments, float64,
+  dispatched synchronously (``jax_cpu_enable_async_dispatch`` off: on one core a
+  hand-off to a worker thread only adds waiting); at the demo size also each step
+  alone and JAX's floor (100 steps inside one ``lax.fori_loop`` call).
 
 Everything runs on one core: the process pins itself to one CPU (``--cores``) and
 asks every library for one thread (OMP/OpenBLAS/MKL variables and XLA_FLAGS are
@@ -157,8 +159,15 @@ def torch_step(X, y, weights):
     return step
 
 
-def jax_step(X, y, weights):
-    """The step as one jit-compiled function, or None where JAX is not installed."""
+def jax_step(X, y, weights, floor: int = 0):
+    """The step as one jit-compiled function, or None where JAX is not installed.
+
+    The data are device arrays passed as arguments (transferred once), the parameters are
+    donated (updated in place), the function is compiled ahead (``lower().compile()``: a retrace
+    would fail loudly); ``step.traces`` counts its traces (1). With ``floor`` > 0, also
+    ``step.floor``: ``floor`` steps inside one call (``lax.fori_loop``), whose time per step is
+    what one step costs JAX without dispatching from Python.
+    """
     try:
         import jax
         import jax.numpy as jnp
@@ -169,28 +178,49 @@ def jax_step(X, y, weights):
         jax.config.update("jax_cpu_enable_async_dispatch", False)
     except AttributeError:
         pass
-    Xj, yj = jnp.asarray(X, dtype=jnp.float64), jnp.asarray(y, dtype=jnp.float64)
+    Xj, yj = (
+        jax.device_put(jnp.asarray(X, dtype=jnp.float64)),
+        jax.device_put(jnp.asarray(y, dtype=jnp.float64)),
+    )
+    traces = [0]
 
-    def loss_fn(ps):
+    def loss_fn(ps, Xj, yj):
         W1, b1, W2, b2, W3, b3 = ps
         h = jax.nn.relu(Xj @ W1.T + b1)
         h = jax.nn.relu(h @ W2.T + b2)
         s = (h @ W3.T + b3)[:, 0]
         return jnp.mean(jax.nn.relu(1 - yj * s)) + 1e-4 * sum(jnp.sum(p * p) for p in ps), s
 
-    @jax.jit
-    def train(ps, rate):
-        (loss, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(ps)
+    def train(ps, rate, Xj, yj):
+        traces[0] += 1
+        (loss, s), grads = jax.value_and_grad(loss_fn, has_aux=True)(ps, Xj, yj)
         return [p - rate * g for p, g in zip(ps, grads, strict=True)], loss, jnp.mean((s > 0) == (yj > 0))
 
     state = [[jnp.asarray(w, dtype=jnp.float64) for w in weights]]
+    rate0 = jnp.asarray(lr(0), dtype=jnp.float64)
+    compiled = jax.jit(train, donate_argnums=(0,)).lower(state[0], rate0, Xj, yj).compile()
     k = [0]
 
     def step():
-        state[0], loss, acc = train(state[0], lr(k[0]))
+        state[0], loss, acc = compiled(state[0], jnp.asarray(lr(k[0]), dtype=jnp.float64), Xj, yj)
         float(loss), float(acc)
         k[0] += 1
 
+    step.traces = traces
+    if floor:
+
+        def many(ps, rate, Xj, yj):
+            return jax.lax.fori_loop(0, floor, lambda i, ps: train(ps, rate, Xj, yj)[0], ps)
+
+        traced = traces[0]
+        looped = jax.jit(many).lower(state[0], rate0, Xj, yj).compile()
+        traces[0] = traced  # the loop's own trace of the step is not the step's
+        ps = [jnp.asarray(w, dtype=jnp.float64) for w in weights]
+
+        def floor_step():
+            jax.block_until_ready(looped(ps, rate0, Xj, yj))
+
+        step.floor = floor_step
     return step
 
 
@@ -238,9 +268,10 @@ def case(n: int, width: int, against: str | None) -> dict:
         out["fns"]["main, exact"] = array_step(prog, other_scores, positive)
     weights = layers(model)
     out["fns"]["PyTorch"] = torch_step(X, y, weights)
-    jax_fn = jax_step(X, y, weights)
+    jax_fn = jax_step(X, y, weights, floor=100 if (n, width) == (100, 16) else 0)
     if jax_fn is not None:
         out["fns"]["JAX jit"] = jax_fn
+        out["jax"] = jax_fn
     return out
 
 
@@ -385,6 +416,13 @@ def report_demo(t: dict, c: dict, fresh: dict, orig: dict | None) -> None:
     print(f"- array, exact=False / PyTorch: {base / torch_t:.2f}x (target <= 1.0x)")
     if "JAX jit" in t:
         print(f"- array, exact=False / JAX jit: {base / t['JAX jit']:.2f}x (target <= 2.0x)")
+        jax_fn, alone = c["jax"], c["alone"]
+        print(
+            f"- each alone (back to back, not interleaved: caches stay warm): array, exact=False "
+            f"{fmt(alone['array, fast'])}, JAX jit {fmt(alone['JAX jit'])}, ratio "
+            f"{alone['array, fast'] / alone['JAX jit']:.2f}x; JAX traced {jax_fn.traces[0]} time(s); "
+            f"JAX's floor, 100 steps in one lax.fori_loop call: {fmt(c['jax floor'])} per step"
+        )
     else:
         print("- JAX: not installed (pip install jax), not measured")
     best = min(t["Values, exact"], t["Values, fast"])
@@ -433,12 +471,16 @@ def main() -> None:
     for n, width in SIZES[:1] if args.quick else SIZES:
         c = case(n, width, args.against)
         rounds = (
-            args.repeats * 10 if (n, width) == (100, 16) else max(15, args.repeats * 16000 // (n * width))
+            args.repeats * 10 if (n, width) == (100, 16) else max(25, args.repeats * 16000 // (n * width))
         )
         fns = c.pop("fns")
         t = interleaved(fns, rounds)
         rows.append((n, width, t, c))
         if (n, width) == (100, 16):
+            if "jax" in c:  # each alone, then JAX's per-step floor
+                c["alone"] = {k: interleaved({k: fns[k]}, rounds // 3)[k] for k in ("array, fast", "JAX jit")}
+                floor = c["jax"].floor
+                c["jax floor"] = interleaved({"floor": floor}, max(15, args.repeats))["floor"] / 100
             fresh = eager_step(100, max(15, args.repeats))
             orig = None if args.no_original else original_step(100, 3)
             report_demo(t, c, fresh, orig)

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_compile import close, eager_or_error, recipes
+from test_compile import absolute_adjoints, close, eager_or_error, recipes
 
 import micrograd
 from micrograd.compiled import Program
@@ -79,10 +79,12 @@ def test_random_dags_with_a_layer_of_dot_nodes(case):
     else:  # a grid's nodes share a level: nodes over deeper operands make grids of their own
         assert prog.matrices <= rows * cols // 2
     assert close(prog.forward(), second[1].data, REL), (prog.forward(), second[1].data)
+    size = absolute_adjoints(second[1])  # where contributions cancel: ulps of their sizes
     second[1].backward()
     prog.backward()
     for a, b in zip(first[0], second[0], strict=True):
-        assert close(float(a.grad), float(b.grad), REL), (a.grad, b.grad)
+        reordered = abs(float(a.grad) - float(b.grad)) <= REL * size.get(b, 0.0)  # False for nan
+        assert close(float(a.grad), float(b.grad), REL) or reordered, (a.grad, b.grad, size.get(b))
 
 
 def mlp_loss(model, X, y, loss):

@@ -4,7 +4,11 @@
 then plans it differently:
 
 * every grid of DOT nodes (``matrices.py``) is one matrix product forward and
-  two backward (numpy's BLAS, which adds in its own order);
+  two backward (numpy's BLAS, which adds in its own order); a grid whose inputs
+  are gathered is gathered into ``[X, 1]``, so that its bias is a column of the
+  product; a bias's gradient is a product with ones, a one-column grid's input
+  gradient one broadcast multiply;
+* n-ary sums are added in numpy's order (pairwise along a column);
 * the nodes get a layout of their own, each group ordered after its operands
   (a grid row after row), so that an activation over a grid reads and writes
   contiguous stretches of the buffers, and a grid's inputs are a strided view;
@@ -15,8 +19,8 @@ then plans it differently:
 
 Values and gradients therefore differ from the eager engine's in the last bits
 (tests: within 1e-12 relative). The elementwise rules are those of ``rules.py``
-(the one table), so the values of everything outside a grid are computed as
-with ``exact=True``.
+(the one table), so the values of the elementwise nodes are computed as with
+``exact=True`` from their operands.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from ..primitives import PRIMITIVES
 from .lower import Group, Layout, Lowered
 from .matrices import Grid, grids
 from .plan import Buffers, Plan, replay
-from .rules import RULES, add_rows
+from .rules import RULES
 
 __all__ = ["plan_inexact", "strided", "reader", "into"]
 
@@ -190,12 +194,20 @@ def plan_inexact(low: Lowered) -> Plan:
             (rest if deferred else bwd[group.level]).append(step)
     fwd.reverse()
     grad, c = buf.grad, buf.c
-    clear = np.flatnonzero(written[: lay.one] != 1)  # positions no step assigns first (e.g. leaves)
-    if clear.size and np.array_equal(clear, np.arange(clear[0], clear[0] + clear.size)):
-        clear = slice(int(clear[0]), int(clear[0]) + clear.size)
+    # positions no step assigns first are cleared; the other leaves that only deferred steps
+    # reach (inputs, constants) only when those run: backward(), not backward_array()
+    later = np.zeros(lay.one, bool)
+    later[npar:nl] = written[npar:nl] == 0
+    clear = _runs(np.flatnonzero((written[: lay.one] != 1) & ~later))
+    clear_later = _runs(np.flatnonzero(later))
 
     def reset() -> None:
-        grad[clear] = 0.0
+        for span in clear:
+            grad[span] = 0.0
+
+    def reset_later() -> None:
+        for span in clear_later:
+            grad[span] = 0.0
 
     def params_in() -> None:
         grad[:npar] += c[:npar]
@@ -205,7 +217,19 @@ def plan_inexact(low: Lowered) -> Plan:
 
     gather = {lv: [] for lv in range(lay.top + 1)}
     gather[0] = [params_in]
-    return Plan(buf, fwd, bwd, gather, [*rest, rest_in], reset=(reset,), lowered=low)
+    return Plan(buf, fwd, bwd, gather, [reset_later, *rest, rest_in], reset=(reset,), lowered=low)
+
+
+def _runs(ix: np.ndarray, most: int = 16) -> list:
+    """Sorted positions as the slices of their consecutive runs (a few stores instead of a
+    scatter), or as one index array where there are more than ``most`` runs."""
+    if not ix.size:
+        return []
+    cuts = np.flatnonzero(np.diff(ix) != 1) + 1
+    if cuts.size >= most:
+        return [ix]
+    starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [ix.size]))
+    return [slice(int(ix[a]), int(ix[b - 1]) + 1) for a, b in zip(starts, ends, strict=True)]
 
 
 def _targets(pos_ix: np.ndarray, leaf: np.ndarray) -> bool:
@@ -296,8 +320,11 @@ def _plan_sum(low: Lowered, buf: Buffers, g: Group, written, leaf):
             deferred = _targets(ix, leaf)
             add = into(grad, ix, None if deferred else written)
 
-            def backward(add=add, other=other, sg=sg, rows=r1 - r0) -> None:
-                gs = np.broadcast_to(gh, (rows, m)) if sg is None else gh * sg
+            # the heads' grads for every row: a fixed broadcast view (made once: it is slow to make)
+            spread = np.broadcast_to(gh, (r1 - r0, m))
+
+            def backward(add=add, other=other, sg=sg, spread=spread) -> None:
+                gs = spread if sg is None else gh * sg
                 add(gs if other is None else other() * gs)
 
             steps.append((backward, deferred))
@@ -311,7 +338,7 @@ def _plan_sum(low: Lowered, buf: Buffers, g: Group, written, leaf):
                 np.copyto(block, ra())
             if sg is not None:
                 block *= sg
-        add_rows(sums, region)
+        np.add.reduce(region, axis=0, out=sums)  # in numpy's order (pairwise along a column)
 
     return forward, steps
 
@@ -324,28 +351,58 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
     gz = grad[g.start : g.end].reshape(rows, cols)
     x_ix, w_ix, b_ix = pos[gd.inputs], pos[gd.weights], pos[gd.bias]
     rx, rw, rb = reader(val, x_ix), reader(val, w_ix), reader(val, b_ix)
-
-    def forward() -> None:
-        np.matmul(rx(), rw().T, out=z)
-        np.add(z, rb(), out=z)
-
     to_w = into(grad, w_ix, written)
     to_b = into(grad, b_ix, written)
+    if strided(val, x_ix) is None:  # X is gathered anyway: into [X, 1], with b as W's last column
+        forward, backward = _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b)
+    else:
+        ones = np.ones(rows)  # the columns' sums as a product with ones: BLAS, one pass over gZ
 
-    def backward() -> None:
-        if to_w.out is not None:
-            np.matmul(gz.T, rx(), out=to_w.out)
-        else:
-            to_w(gz.T @ rx())
-        to_b(np.add.reduce(gz, axis=0))
+        def forward() -> None:
+            np.matmul(rx(), rw().T, out=z)
+            np.add(z, np.array(rb()), out=z)  # a contiguous copy of b: the faster broadcast
+
+        def backward() -> None:
+            if to_w.out is not None:
+                np.matmul(gz.T, rx(), out=to_w.out)
+            else:
+                to_w(gz.T @ rx())
+            if to_b.out is not None:
+                np.matmul(ones, gz, out=to_b.out)
+            else:
+                to_b(ones @ gz)
 
     deferred = _targets(x_ix, leaf)
     to_x = into(grad, x_ix, None if deferred else written)
+    # one output column: gZ @ W is an outer product, which a broadcast multiply does in one pass
+    times = np.multiply if cols == 1 else np.matmul
 
     def backward_inputs() -> None:
         if to_x.out is not None:
-            np.matmul(gz, rw(), out=to_x.out)
+            times(gz, rw(), out=to_x.out)
         else:
-            to_x(gz @ rw())
+            to_x(times(gz, rw()))
 
     return forward, [(backward, False), (backward_inputs, deferred)]
+
+
+def _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b):
+    """A grid whose inputs are gathered: Z = [X, 1] @ [W, b].T, one product and no pass adding b;
+    [W, b] get gZ.T @ [X, 1], also one product. [X, 1] is kept transposed, so that the gather
+    fills contiguous rows."""
+    rows, nin = x_ix.shape
+    xt = np.ones((nin + 1, rows))
+    wa = np.empty((z.shape[1], nin + 1))
+    ix_t = np.ascontiguousarray(x_ix.T)
+
+    def forward() -> None:
+        xt[:nin] = val[ix_t]
+        wa[:, :nin], wa[:, nin] = rw(), rb()
+        np.matmul(xt.T, wa.T, out=z)
+
+    def backward() -> None:
+        both = gz.T @ xt.T
+        to_w(both[:, :nin])
+        to_b(both[:, nin])
+
+    return forward, backward

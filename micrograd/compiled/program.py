@@ -202,19 +202,33 @@ class Program:
         return self._read(node, grad=False)
 
     def values(self, nodes: Iterable[Value]) -> np.ndarray:
-        """The values of ``nodes`` in the last ``forward()``, as a float64 array."""
-        nodes = list(nodes)
+        """The values of ``nodes`` in the last ``forward()``, as a new float64 array (a copy: the
+        next forward pass does not change it)."""
         last, where = self._last_read
-        if nodes != last:  # the same nodes as last time (identical objects): the same positions
-            try:
-                ids = np.fromiter(map(self._low.ids.__getitem__, nodes), np.int64, len(nodes))
-                where = self._low.where[ids]
-            except (KeyError, TypeError):  # a node outside the walk, or not a Value: one at a time
-                where = np.full(1, -1)
-            self._last_read = (nodes, where)
-        if (where < 0).any():  # a node that vanished into a sum
+        # the same nodes as last time (identical objects, compared without touching them):
+        # the same positions; a list is not copied for the comparison (a copy touches every node)
+        if type(nodes) is not list or nodes != last:
+            nodes = list(nodes)
+            if nodes != last:
+                where = self._positions(nodes)
+                self._last_read = (nodes, where)
+        if where is None:  # a node that vanished into a sum
             return np.array([self._read(n, grad=False) for n in nodes], dtype=float)
-        return self._val[where]
+        return self._val[where].copy() if type(where) is slice else self._val[where]
+
+    def _positions(self, nodes: list) -> slice | np.ndarray | None:
+        """The positions of ``nodes`` in the value buffer (a slice where they are consecutive),
+        or None where one has no position (vanished into a sum, outside the walk, not a Value)."""
+        try:
+            ids = np.fromiter(map(self._low.ids.__getitem__, nodes), np.int64, len(nodes))
+        except (KeyError, TypeError):
+            return None
+        where = self._low.where[ids]
+        if (where < 0).any():
+            return None
+        if where.size and np.array_equal(where, np.arange(where[0], where[0] + where.size)):
+            return slice(int(where[0]), int(where[0]) + where.size)
+        return where
 
     def grad_of(self, node: Value) -> float:
         """The gradient the last ``backward()`` gave ``node`` (a leaf's: its accumulated ``.grad``)."""
