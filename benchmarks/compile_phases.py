@@ -1,8 +1,9 @@
 """Where compiling the moons demo's graph spends its time: each phase of ``micrograd.compile``.
 
 Builds the demo's graph (batch 100, MLP 2-16-16-1, hinge loss + 1e-4 L2) and
-compiles it phase by phase, a fresh graph each round, in this one process. The
-phases are those ``Program()`` runs (``micrograd.compiled.program.compile_steps``):
+compiles it phase by phase, a fresh graph each round, in this one process,
+with the cycle collector on, as always. The phases are those ``Program()``
+runs (``micrograd.compiled.program.compile_steps``):
 
 * walk: the depth-first walk numbering every node in the eager order;
 * edges: every child's id as arrays (n-ary nodes from their tuples);
@@ -38,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_compiled import demo_loss, moons  # noqa: E402  (the same graph as the benchmark's)
 
 from micrograd.compiled.blas import plan_inexact  # noqa: E402
-from micrograd.compiled.program import compile_steps, paused_gc  # noqa: E402
+from micrograd.compiled.program import compile_steps  # noqa: E402
 from micrograd.compiled.walk import Walk  # noqa: E402
 from micrograd.engine import topological_order  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
@@ -109,21 +110,20 @@ def main() -> None:
             p.data -= 0.0 * p.grad
         times["eager step"].append(time.perf_counter() - t)
         gc.collect()
-        with paused_gc():  # as Program() does
-            marks = [time.perf_counter()]
-            done = []
-            for name, result in compile_steps(total, params):
-                marks.append(time.perf_counter())
-                done.append((name, result))
-            t = time.perf_counter()
-            plan_inexact(done[3][1])
-            times[INEXACT].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            topological_order(total, leaves=False)
-            times[ENGINE_WALK].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            alternative = walk_from_engine(total)
-            times[ENGINE_WALK_IDS].append(time.perf_counter() - t)
+        marks = [time.perf_counter()]
+        done = []
+        for name, result in compile_steps(total, params):
+            marks.append(time.perf_counter())
+            done.append((name, result))
+        t = time.perf_counter()
+        plan_inexact(done[3][1])
+        times[INEXACT].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        topological_order(total, leaves=False)
+        times[ENGINE_WALK].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        alternative = walk_from_engine(total)
+        times[ENGINE_WALK_IDS].append(time.perf_counter() - t)
         assert [name for name, _ in done] == PHASES, done
         assert alternative.order == done[0][1].order and len(alternative.pairs) == len(done[0][1].pairs)
         for name, a, b in zip(PHASES, marks[:-1], marks[1:], strict=True):
