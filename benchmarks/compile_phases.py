@@ -56,6 +56,7 @@ def walk_from_engine(root) -> Walk:
     order = topological_order(root, leaves=False)
     ids = {node: i for i, node in enumerate(order)}
     leaves: list = []
+    lens: list = []
     children: list = []
     tables: list = [[]]
     table_of = {id(()): 0}
@@ -81,11 +82,13 @@ def walk_from_engine(root) -> Walk:
                     k = table_of[id(t)] = len(tables)
                     tables.append(ids_of(t))
                 keys.append(k)
-            children.append([])
+            lens.append(0)
             pairs += (i, *keys)
         else:
-            children.append(ids_of(node._children))
-    return Walk(order, children, ids, leaves, tables, pairs)
+            kids = ids_of(node._children)
+            lens.append(len(kids))
+            children += kids
+    return Walk(order, lens, children, ids, leaves, tables, pairs)
 
 
 def main() -> None:
