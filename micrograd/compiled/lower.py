@@ -113,7 +113,8 @@ def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Gr
     starts = np.zeros(n + 1, np.int64)
     np.cumsum(lens, out=starts[1:])
     parent = np.repeat(np.arange(n), lens)
-    slot = np.arange(child.size) - starts[parent]
+    slot = starts[parent]  # in place: every fresh edge-sized array costs page faults
+    np.subtract(np.arange(child.size), slot, out=slot)
     width = max(2, int(lens.max(initial=2)))
     return Graph(
         n, tuple(leaves), tuple(leaves[: len(given)]), leaf_id, child, parent, slot, starts, lens, width, kind
@@ -267,9 +268,12 @@ def terms(
         dn = node[dot[node]]
         inputs = tlen[kb[dot[node]]]
         after = np.repeat(inputs, inputs)  # how far each weight's input is
-        weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs) + np.arange(after.size)
+        weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs)
+        weight += np.arange(after.size)
         t.b[weight] = child[weight + after]
-        t.key_b[weight] = t.key_a[weight] + after
+        key_b = t.key_a[weight]
+        key_b += after
+        t.key_b[weight] = key_b
         rows[dn] = inputs + 1
     return t, in_sum
 

@@ -126,6 +126,11 @@ def walk(root: Value) -> Walk:
                     else:
                         lens += (0, 2)
                         children += (ia, ids[b])
+                elif type(a) is tuple and (ka := table(id(a))) is not None:
+                    # an n-ary node whose first tuple is known (a neuron's weights): only its
+                    # second tuple's children are walked, the first's ids are copied
+                    stack.append((child, iter(b), tables[ka].copy()))
+                    break
                 else:
                     stack.append((child, iter(child._children), []))
                     break  # back to this node's next child when that one is done
@@ -178,7 +183,8 @@ def edges(w: Walk) -> Edges:
     run_len = np.stack((tlen[ka], tlen[kb]), axis=1).ravel()
     run_from = np.stack((tstart[ka], tstart[kb]), axis=1).ravel()
     total = int(run_len.sum())
-    source = np.repeat(run_from - (np.cumsum(run_len) - run_len), run_len) + np.arange(total)
+    source = np.repeat(run_from - (np.cumsum(run_len) - run_len), run_len)
+    source += np.arange(total)
     child = np.empty(int(lens.sum()), np.int64)
     nary = np.zeros(n, bool)
     nary[node] = True
