@@ -424,6 +424,7 @@ def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Low
     member_rows = np.where(sum_kind[members], rows[members], 1)
     lay = layout(g, members, member_rows, kind[members], member_levels)
     where = np.concatenate((np.where(flat.grouped, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
-    outside = {leaf: i for i, leaf in enumerate(g.leaves) if leaf not in w.ids}
+    # every leaf but a given param is met by the walk (a root that is a leaf: by none)
+    outside = {p: i for i, p in enumerate(g.params) if p not in w.ids} if w.order else {root: 0}
     vanished = Vanished(ch.links, ch.products, (g.child[in_sum], g.parent[in_sum]))
     return Lowered(g, w.order, w.ids, op, term_start, t, lay, where, outside, vanished, e.tables, dot)
