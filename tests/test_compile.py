@@ -563,6 +563,23 @@ def test_compile_leaves_the_garbage_collector_as_it_was():
         gc.enable()
 
 
+def test_compile_never_switches_the_collector_off(monkeypatch):
+    """Compiling (both modes, and a refused graph) runs with the cycle collector on: it never
+    calls gc.disable, which would stop collection in every thread of the process."""
+    import gc
+
+    def refuse() -> None:
+        raise AssertionError("compile called gc.disable()")
+
+    monkeypatch.setattr(gc, "disable", refuse)
+    total = demo_graph()[-1]
+    for exact in (True, False):
+        micrograd.compile(total, exact=exact)
+    with pytest.raises(CompileError):
+        micrograd.compile(Value(1.0, (Value(2.0),), "?"))
+    assert gc.isenabled()
+
+
 def test_deep_graph_matches_eager():
     """A graph hundreds of levels deep (past the vectorised level passes, so levels come from the
     loop in eager order), DOT nodes among them: values and gradients equal the eager engine's bit
