@@ -32,7 +32,8 @@ from .rules import KIND, KINDS, CompileError
 from .walk import Edges, Tables, Walk
 
 __all__ = ["Group", "Graph", "Operands", "Flat", "Chains", "Terms", "Layout", "Vanished", "Lowered"]
-__all__ += ["key", "number", "operands", "flatten", "chain_terms", "terms", "levels", "layout", "lower"]
+__all__ += ["key", "number", "operands", "flatten", "chain_terms", "terms", "pair_weights"]
+__all__ += ["levels", "layout", "lower"]
 
 
 @dataclass
@@ -232,12 +233,13 @@ class Terms(NamedTuple):
 
 
 def terms(
-    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows
+    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows, pair: bool = True
 ) -> tuple[Terms, np.ndarray]:
     """One term per edge (a node's operands), then the chains'. An edge into an n-ary SUM from a
     fused product is that product's operands; otherwise its child with PLAIN, or with a DOT's
     input: DOT (b, w0.., x0..) is the sum of b, w0 * x0, w1 * x1, ... (sets the DOT nodes'
-    ``rows``). Also returns the edges into a SUM from fused products."""
+    ``rows``; with ``pair`` False the weights' terms are left plain, see ``pair_weights``).
+    Also returns the edges into a SUM from fused products."""
     child, parent, width, plain = g.child, g.parent, g.width, g.plain
     a_of, b_of = op.a_of, op.b_of
     e = child.size
@@ -263,19 +265,27 @@ def terms(
         t.sign[e:] = ch.sign
         t.key_a[e:] = np.where(f, -width * it, ch.slot - width * ch.by)
         t.key_b[e:][f] = 1 - width * it[f]
-    if dot.any():  # every DOT node is in the tables; each weight is paired with the input n edges on
-        node, kb, tlen = tables.node, tables.kb, tables.length
-        dn = node[dot[node]]
-        inputs = tlen[kb[dot[node]]]
-        after = np.repeat(inputs, inputs)  # how far each weight's input is
-        weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs)
-        weight += np.arange(after.size)
-        t.b[weight] = child[weight + after]
-        key_b = t.key_a[weight]
-        key_b += after
-        t.key_b[weight] = key_b
-        rows[dn] = inputs + 1
+    if dot.any():  # every DOT node is in the tables
+        rows[tables.node[dot[tables.node]]] = tables.length[tables.kb[dot[tables.node]]] + 1
+        if pair:
+            pair_weights(g, t, tables, dot)
     return t, in_sum
+
+
+def pair_weights(g: Graph, t: Terms, tables: Tables, which) -> None:
+    """The DOT nodes marked in ``which`` (by interior id) as sums of products: each weight's term
+    gets the input n edges on as its b. (``exact=False`` pairs only the DOT nodes outside its
+    matrix products.)"""
+    node, kb, tlen = tables.node, tables.kb, tables.length
+    dn = node[which[node]]
+    inputs = tlen[kb[which[node]]]
+    after = np.repeat(inputs, inputs)  # how far each weight's input is
+    weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs)
+    weight += np.arange(after.size)
+    t.b[weight] = g.child[weight + after]
+    key_b = t.key_a[weight]
+    key_b += after
+    t.key_b[weight] = key_b
 
 
 def levels(members, start, count, term_a, term_b, n: int, shared: Tables | None = None) -> np.ndarray:
@@ -402,8 +412,9 @@ class Lowered(NamedTuple):
     dot: np.ndarray  # which interior ids are DOT nodes
 
 
-def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Lowered:
-    """The steps above, in order."""
+def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, pair: bool = True) -> Lowered:
+    """The steps above, in order. ``pair`` False leaves the DOT nodes' weights unpaired with
+    their inputs in the terms (``exact=False`` pairs those it needs itself)."""
     g = number(root, w, e, kind, params)
     n = g.n
     op = operands(g)
@@ -411,7 +422,7 @@ def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Low
     term_start, rows = g.starts[:-1].copy(), g.lens.copy()  # each node's terms (operands)
     ch = chain_terms(g, op, flat, term_start, rows)
     dot = kind == KIND["dot"]
-    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows)
+    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows, pair)
     sum_kind = op.n_ary[:n] | dot
     sum_kind[flat.chain_heads] = True
     kind[sum_kind] = KIND["sum"]
