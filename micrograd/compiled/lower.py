@@ -306,7 +306,9 @@ def levels(members, start, count, term_a, term_b, n: int, shared: Tables | None 
     tabled = shared is not None and shared.node.size > 0
     if tabled:
         snodes, ka, kb, items, tstart, tlen = shared
-        alone = ~np.isin(members, snodes, assume_unique=True)  # members: ascending, like snodes
+        alone = np.ones(n, bool)
+        alone[snodes] = False
+        alone = alone[members]
         members, start, count = members[alone], start[alone], count[alone]
         items = np.where(items < 0, n, items)
         full = tlen > 0
