@@ -77,7 +77,7 @@ class Graph(NamedTuple):
     leaf_id: np.ndarray  # the final id of the k-th leaf met
     child: np.ndarray
     parent: np.ndarray
-    slot: np.ndarray
+    slot: np.ndarray | None  # None where not exact (no keys)
     starts: np.ndarray
     lens: np.ndarray
     width: int  # the most children a node has (at least 2)
@@ -88,10 +88,11 @@ class Graph(NamedTuple):
         return self.n + len(self.leaves)
 
 
-def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Graph:
+def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, slots: bool = True) -> Graph:
     """The leaves: the given params first (also those the root does not depend on: their grads
     stay as they are), then the rest in order of first use (parents in order, children in
-    order); every leaf edge then holds its leaf's final id."""
+    order); every leaf edge then holds its leaf's final id. ``slots`` False: no ``slot`` (only
+    the exact plan's keys need it)."""
     n, lens, child = len(w.order), e.lens, e.child
     for p in params:
         if not isinstance(p, Value) or p._a is not None:
@@ -114,8 +115,9 @@ def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Gr
     starts = np.zeros(n + 1, np.int64)
     np.cumsum(lens, out=starts[1:])
     parent = np.repeat(np.arange(n), lens)
-    slot = starts[parent]  # in place: every fresh edge-sized array costs page faults
-    np.subtract(np.arange(child.size), slot, out=slot)
+    slot = starts[parent] if slots else None  # in place: each fresh edge-sized array costs page faults
+    if slots:
+        np.subtract(np.arange(child.size), slot, out=slot)
     width = max(2, int(lens.max(initial=2)))
     return Graph(
         n, tuple(leaves), tuple(leaves[: len(given)]), leaf_id, child, parent, slot, starts, lens, width, kind
@@ -223,23 +225,25 @@ def chain_terms(g: Graph, op: Operands, flat: Flat, term_start, rows) -> Chains:
 
 
 class Terms(NamedTuple):
-    """Every term: its operands ``a * b`` (b PLAIN for a plain term), sign and contribution keys."""
+    """Every term: its operands ``a * b`` (b PLAIN for a plain term), sign and contribution keys
+    (the eager order of the gradient contributions: None where not ``exact``, whose plan adds in
+    an order of its own)."""
 
     a: np.ndarray
     b: np.ndarray
     sign: np.ndarray
-    key_a: np.ndarray
-    key_b: np.ndarray
+    key_a: np.ndarray | None
+    key_b: np.ndarray | None
 
 
 def terms(
-    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows, pair: bool = True
+    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows, exact: bool = True
 ) -> tuple[Terms, np.ndarray]:
     """One term per edge (a node's operands), then the chains'. An edge into an n-ary SUM from a
     fused product is that product's operands; otherwise its child with PLAIN, or with a DOT's
     input: DOT (b, w0.., x0..) is the sum of b, w0 * x0, w1 * x1, ... (sets the DOT nodes'
-    ``rows``; with ``pair`` False the weights' terms are left plain, see ``pair_weights``).
-    Also returns the edges into a SUM from fused products."""
+    ``rows``; where not ``exact``, the weights' terms are left plain, see ``pair_weights``, and
+    there are no keys). Also returns the edges into a SUM from fused products."""
     child, parent, width, plain = g.child, g.parent, g.width, g.plain
     a_of, b_of = op.a_of, op.b_of
     e = child.size
@@ -248,26 +252,28 @@ def terms(
         np.empty(size, np.int64),
         np.full(size, plain),
         np.ones(size),
-        np.empty(size, np.int64),
-        np.zeros(size, np.int64),
+        np.empty(size, np.int64) if exact else None,
+        np.zeros(size, np.int64) if exact else None,
     )
     t.a[:e] = child
-    np.multiply(parent, -width, out=t.key_a[:e])
-    t.key_a[:e] += g.slot
     in_sum = np.flatnonzero(flat.fused[child] & op.n_ary[parent])
     fused_child = child[in_sum]
     t.a[in_sum], t.b[in_sum] = a_of[fused_child], b_of[fused_child]
-    t.key_a[in_sum], t.key_b[in_sum] = key(fused_child, 0, width), key(fused_child, 1, width)
+    if exact:
+        np.multiply(parent, -width, out=t.key_a[:e])
+        t.key_a[:e] += g.slot
+        t.key_a[in_sum], t.key_b[in_sum] = key(fused_child, 0, width), key(fused_child, 1, width)
     if ch.by.size:
         f, it = ch.fused, ch.operand
         t.a[e:] = np.where(f, a_of[it], it)
         t.b[e:][f] = b_of[it[f]]
         t.sign[e:] = ch.sign
-        t.key_a[e:] = np.where(f, -width * it, ch.slot - width * ch.by)
-        t.key_b[e:][f] = 1 - width * it[f]
+        if exact:
+            t.key_a[e:] = np.where(f, -width * it, ch.slot - width * ch.by)
+            t.key_b[e:][f] = 1 - width * it[f]
     if dot.any():  # every DOT node is in the tables
         rows[tables.node[dot[tables.node]]] = tables.length[tables.kb[dot[tables.node]]] + 1
-        if pair:
+        if exact:
             pair_weights(g, t, tables, dot)
     return t, in_sum
 
@@ -283,9 +289,10 @@ def pair_weights(g: Graph, t: Terms, tables: Tables, which) -> None:
     weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs)
     weight += np.arange(after.size)
     t.b[weight] = g.child[weight + after]
-    key_b = t.key_a[weight]
-    key_b += after
-    t.key_b[weight] = key_b
+    if t.key_a is not None:
+        key_b = t.key_a[weight]
+        key_b += after
+        t.key_b[weight] = key_b
 
 
 def levels(members, start, count, term_a, term_b, n: int, shared: Tables | None = None) -> np.ndarray:
@@ -414,17 +421,17 @@ class Lowered(NamedTuple):
     dot: np.ndarray  # which interior ids are DOT nodes
 
 
-def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, pair: bool = True) -> Lowered:
-    """The steps above, in order. ``pair`` False leaves the DOT nodes' weights unpaired with
-    their inputs in the terms (``exact=False`` pairs those it needs itself)."""
-    g = number(root, w, e, kind, params)
+def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, exact: bool = True) -> Lowered:
+    """The steps above, in order. Where not ``exact``, the terms have no keys and leave the DOT
+    nodes' weights unpaired with their inputs (``blas.plan_inexact`` pairs those it needs)."""
+    g = number(root, w, e, kind, params, exact)
     n = g.n
     op = operands(g)
     flat = flatten(g, op)
     term_start, rows = g.starts[:-1].copy(), g.lens.copy()  # each node's terms (operands)
     ch = chain_terms(g, op, flat, term_start, rows)
     dot = kind == KIND["dot"]
-    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows, pair)
+    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows, exact)
     sum_kind = op.n_ary[:n] | dot
     sum_kind[flat.chain_heads] = True
     kind[sum_kind] = KIND["sum"]

@@ -39,7 +39,7 @@ def compile_steps(
     yield "edges", e
     kind = kinds(w.order)
     yield "kinds", kind
-    low = lower(root, w, e, kind, list(params or ()), pair=exact)
+    low = lower(root, w, e, kind, list(params or ()), exact)
     yield "lower", low
     yield "plan", plan(low) if exact else plan_inexact(low)
 
