@@ -126,7 +126,7 @@ def walk(root: Value) -> Walk:
                     else:
                         lens += (0, 2)
                         children += (ia, ids[b])
-                elif type(a) is tuple and (ka := table(id(a))) is not None:
+                elif type(a) is tuple and type(b) is tuple and (ka := table(id(a))) is not None:
                     # an n-ary node whose first tuple is known (a neuron's weights): only its
                     # second tuple's children are walked, the first's ids are copied
                     stack.append((child, iter(b), tables[ka].copy()))
