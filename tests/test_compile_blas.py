@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_compile import close, eager_or_error, recipes
+from test_compile import absolute_adjoints, close, eager_or_error, recipes
 
 import micrograd
 from micrograd.compiled import Program
@@ -81,8 +81,10 @@ def test_random_dags_with_a_layer_of_dot_nodes(case):
     assert close(prog.forward(), second[1].data, REL), (prog.forward(), second[1].data)
     second[1].backward()
     prog.backward()
+    size = absolute_adjoints(second[1])  # where terms cancel: REL of their summed sizes
     for a, b in zip(first[0], second[0], strict=True):
-        assert close(float(a.grad), float(b.grad), REL), (a.grad, b.grad)
+        reordered = abs(float(a.grad) - float(b.grad)) <= REL * size.get(b, 0.0)
+        assert close(float(a.grad), float(b.grad), REL) or reordered, (a.grad, b.grad, size.get(b))
 
 
 def mlp_loss(model, X, y, loss):
