@@ -35,6 +35,11 @@ def close(x: float, y: float, rel: float = REL) -> bool:
     return x == y or abs(x - y) <= rel * max(abs(x), abs(y))
 
 
+def same(x: float, y: float) -> bool:
+    """Equal, nan equal to nan."""
+    return x == y or (math.isnan(x) and math.isnan(y))
+
+
 def rel_err(x: float, y: float) -> float:
     if x == y or (math.isnan(x) and math.isnan(y)):
         return 0.0
@@ -242,15 +247,23 @@ def test_random_dags_array_path_matches_eager(exact, case):
     assume(expected is not None)
     ref_leaves, _, ref_root = expected
     ref_root.backward()
-    ref_grads = [float(ref_leaves[leaves.index(p)].grad) for p in params]
+    ref_params = [ref_leaves[leaves.index(p)] for p in params]
+    ref_grads = [float(p.grad) for p in ref_params]
+    # exact=True: equal; exact=False: within REL, or REL of the gradient's summed terms
+    # where they cancel (another order of the same additions; see absolute_adjoints)
+    size = {} if exact else absolute_adjoints(ref_root)
+    slack = [REL * size.get(p, 0.0) for p in ref_params]
     assert close(prog.forward_array(), float(ref_root.data))
     for _ in range(2):  # a fresh gradient each call (zero_grad semantics), not an accumulation
-        grads = prog.backward_array()
-        assert all(close(g, r) for g, r in zip(grads.tolist(), ref_grads, strict=True)), (grads, ref_grads)
+        grads = prog.backward_array().tolist()
+        if exact:
+            assert all(same(g, r) for g, r in zip(grads, ref_grads, strict=True)), (grads, ref_grads)
+        ok = [close(g, r) or abs(g - r) <= s for g, r, s in zip(grads, ref_grads, slack, strict=True)]
+        assert all(ok), (grads, ref_grads, slack)
     before = [leaf.grad for leaf in leaves if leaf not in params]
     prog.sync_to_values()
     assert [p.data for p in params] == [new[p] for p in params]
-    assert all(close(p.grad, g) for p, g in zip(params, grads.tolist(), strict=True))
+    assert [p.grad for p in params] == grads
     assert [leaf.grad for leaf in leaves if leaf not in params] == before
 
 
@@ -561,6 +574,23 @@ def test_compile_leaves_the_garbage_collector_as_it_was():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_compile_never_switches_the_collector_off(monkeypatch):
+    """Compiling (both modes, and a refused graph) runs with the cycle collector on: it never
+    calls gc.disable, which would stop collection in every thread of the process."""
+    import gc
+
+    def refuse() -> None:
+        raise AssertionError("compile called gc.disable()")
+
+    monkeypatch.setattr(gc, "disable", refuse)
+    total = demo_graph()[-1]
+    for exact in (True, False):
+        micrograd.compile(total, exact=exact)
+    with pytest.raises(CompileError):
+        micrograd.compile(Value(1.0, (Value(2.0),), "?"))
+    assert gc.isenabled()
 
 
 def test_deep_graph_matches_eager():

@@ -31,7 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..primitives import PRIMITIVES
-from .lower import Group, Layout, Lowered
+from .lower import Group, Layout, Lowered, pair_weights
 from .matrices import Grid, grids
 from .plan import Buffers, Plan, replay
 from .rules import RULES
@@ -170,7 +170,13 @@ def plan_inexact(low: Lowered) -> Plan:
     level_of = np.zeros(max(n, 1), np.int64)
     for gr in low.layout.groups:
         level_of[gr.ids] = gr.level
-    lay, grid_of = _layout(low, grids(low, level_of))
+    found = grids(low, level_of)
+    outside = low.dot.copy()  # the DOT nodes outside every grid run as sums of products
+    for grid in found:
+        outside[grid.nodes.ravel()] = False
+    if outside.any():
+        pair_weights(g, low.terms, low.tables, outside)
+    lay, grid_of = _layout(low, found)
     where = np.concatenate((np.where(low.where[:n] >= 0, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
     low = low._replace(layout=lay, where=where)
     buf = Buffers(lay.size, lay.one)

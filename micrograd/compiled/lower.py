@@ -32,7 +32,8 @@ from .rules import KIND, KINDS, CompileError
 from .walk import Edges, Tables, Walk
 
 __all__ = ["Group", "Graph", "Operands", "Flat", "Chains", "Terms", "Layout", "Vanished", "Lowered"]
-__all__ += ["key", "number", "operands", "flatten", "chain_terms", "terms", "levels", "layout", "lower"]
+__all__ += ["key", "number", "operands", "flatten", "chain_terms", "terms", "pair_weights"]
+__all__ += ["levels", "layout", "lower"]
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Graph(NamedTuple):
     leaf_id: np.ndarray  # the final id of the k-th leaf met
     child: np.ndarray
     parent: np.ndarray
-    slot: np.ndarray
+    slot: np.ndarray | None  # None where not exact (no keys)
     starts: np.ndarray
     lens: np.ndarray
     width: int  # the most children a node has (at least 2)
@@ -87,10 +88,11 @@ class Graph(NamedTuple):
         return self.n + len(self.leaves)
 
 
-def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Graph:
+def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, slots: bool = True) -> Graph:
     """The leaves: the given params first (also those the root does not depend on: their grads
     stay as they are), then the rest in order of first use (parents in order, children in
-    order); every leaf edge then holds its leaf's final id."""
+    order); every leaf edge then holds its leaf's final id. ``slots`` False: no ``slot`` (only
+    the exact plan's keys need it)."""
     n, lens, child = len(w.order), e.lens, e.child
     for p in params:
         if not isinstance(p, Value) or p._a is not None:
@@ -113,7 +115,9 @@ def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Gr
     starts = np.zeros(n + 1, np.int64)
     np.cumsum(lens, out=starts[1:])
     parent = np.repeat(np.arange(n), lens)
-    slot = np.arange(child.size) - starts[parent]
+    slot = starts[parent] if slots else None  # in place: each fresh edge-sized array costs page faults
+    if slots:
+        np.subtract(np.arange(child.size), slot, out=slot)
     width = max(2, int(lens.max(initial=2)))
     return Graph(
         n, tuple(leaves), tuple(leaves[: len(given)]), leaf_id, child, parent, slot, starts, lens, width, kind
@@ -221,22 +225,25 @@ def chain_terms(g: Graph, op: Operands, flat: Flat, term_start, rows) -> Chains:
 
 
 class Terms(NamedTuple):
-    """Every term: its operands ``a * b`` (b PLAIN for a plain term), sign and contribution keys."""
+    """Every term: its operands ``a * b`` (b PLAIN for a plain term), sign and contribution keys
+    (the eager order of the gradient contributions: None where not ``exact``, whose plan adds in
+    an order of its own)."""
 
     a: np.ndarray
     b: np.ndarray
     sign: np.ndarray
-    key_a: np.ndarray
-    key_b: np.ndarray
+    key_a: np.ndarray | None
+    key_b: np.ndarray | None
 
 
 def terms(
-    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows
+    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows, exact: bool = True
 ) -> tuple[Terms, np.ndarray]:
     """One term per edge (a node's operands), then the chains'. An edge into an n-ary SUM from a
     fused product is that product's operands; otherwise its child with PLAIN, or with a DOT's
     input: DOT (b, w0.., x0..) is the sum of b, w0 * x0, w1 * x1, ... (sets the DOT nodes'
-    ``rows``). Also returns the edges into a SUM from fused products."""
+    ``rows``; where not ``exact``, the weights' terms are left plain, see ``pair_weights``, and
+    there are no keys). Also returns the edges into a SUM from fused products."""
     child, parent, width, plain = g.child, g.parent, g.width, g.plain
     a_of, b_of = op.a_of, op.b_of
     e = child.size
@@ -245,33 +252,47 @@ def terms(
         np.empty(size, np.int64),
         np.full(size, plain),
         np.ones(size),
-        np.empty(size, np.int64),
-        np.zeros(size, np.int64),
+        np.empty(size, np.int64) if exact else None,
+        np.zeros(size, np.int64) if exact else None,
     )
     t.a[:e] = child
-    np.multiply(parent, -width, out=t.key_a[:e])
-    t.key_a[:e] += g.slot
     in_sum = np.flatnonzero(flat.fused[child] & op.n_ary[parent])
     fused_child = child[in_sum]
     t.a[in_sum], t.b[in_sum] = a_of[fused_child], b_of[fused_child]
-    t.key_a[in_sum], t.key_b[in_sum] = key(fused_child, 0, width), key(fused_child, 1, width)
+    if exact:
+        np.multiply(parent, -width, out=t.key_a[:e])
+        t.key_a[:e] += g.slot
+        t.key_a[in_sum], t.key_b[in_sum] = key(fused_child, 0, width), key(fused_child, 1, width)
     if ch.by.size:
         f, it = ch.fused, ch.operand
         t.a[e:] = np.where(f, a_of[it], it)
         t.b[e:][f] = b_of[it[f]]
         t.sign[e:] = ch.sign
-        t.key_a[e:] = np.where(f, -width * it, ch.slot - width * ch.by)
-        t.key_b[e:][f] = 1 - width * it[f]
-    if dot.any():  # every DOT node is in the tables; each weight is paired with the input n edges on
-        node, kb, tlen = tables.node, tables.kb, tables.length
-        dn = node[dot[node]]
-        inputs = tlen[kb[dot[node]]]
-        after = np.repeat(inputs, inputs)  # how far each weight's input is
-        weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs) + np.arange(after.size)
-        t.b[weight] = child[weight + after]
-        t.key_b[weight] = t.key_a[weight] + after
-        rows[dn] = inputs + 1
+        if exact:
+            t.key_a[e:] = np.where(f, -width * it, ch.slot - width * ch.by)
+            t.key_b[e:][f] = 1 - width * it[f]
+    if dot.any():  # every DOT node is in the tables
+        rows[tables.node[dot[tables.node]]] = tables.length[tables.kb[dot[tables.node]]] + 1
+        if exact:
+            pair_weights(g, t, tables, dot)
     return t, in_sum
+
+
+def pair_weights(g: Graph, t: Terms, tables: Tables, which) -> None:
+    """The DOT nodes marked in ``which`` (by interior id) as sums of products: each weight's term
+    gets the input n edges on as its b. (``exact=False`` pairs only the DOT nodes outside its
+    matrix products.)"""
+    node, kb, tlen = tables.node, tables.kb, tables.length
+    dn = node[which[node]]
+    inputs = tlen[kb[which[node]]]
+    after = np.repeat(inputs, inputs)  # how far each weight's input is
+    weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs)
+    weight += np.arange(after.size)
+    t.b[weight] = g.child[weight + after]
+    if t.key_a is not None:
+        key_b = t.key_a[weight]
+        key_b += after
+        t.key_b[weight] = key_b
 
 
 def levels(members, start, count, term_a, term_b, n: int, shared: Tables | None = None) -> np.ndarray:
@@ -292,7 +313,9 @@ def levels(members, start, count, term_a, term_b, n: int, shared: Tables | None 
     tabled = shared is not None and shared.node.size > 0
     if tabled:
         snodes, ka, kb, items, tstart, tlen = shared
-        alone = ~np.isin(members, snodes, assume_unique=True)  # members: ascending, like snodes
+        alone = np.ones(n, bool)
+        alone[snodes] = False
+        alone = alone[members]
         members, start, count = members[alone], start[alone], count[alone]
         items = np.where(items < 0, n, items)
         full = tlen > 0
@@ -398,16 +421,17 @@ class Lowered(NamedTuple):
     dot: np.ndarray  # which interior ids are DOT nodes
 
 
-def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Lowered:
-    """The steps above, in order."""
-    g = number(root, w, e, kind, params)
+def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, exact: bool = True) -> Lowered:
+    """The steps above, in order. Where not ``exact``, the terms have no keys and leave the DOT
+    nodes' weights unpaired with their inputs (``blas.plan_inexact`` pairs those it needs)."""
+    g = number(root, w, e, kind, params, exact)
     n = g.n
     op = operands(g)
     flat = flatten(g, op)
     term_start, rows = g.starts[:-1].copy(), g.lens.copy()  # each node's terms (operands)
     ch = chain_terms(g, op, flat, term_start, rows)
     dot = kind == KIND["dot"]
-    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows)
+    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows, exact)
     sum_kind = op.n_ary[:n] | dot
     sum_kind[flat.chain_heads] = True
     kind[sum_kind] = KIND["sum"]
@@ -420,6 +444,7 @@ def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list) -> Low
     member_rows = np.where(sum_kind[members], rows[members], 1)
     lay = layout(g, members, member_rows, kind[members], member_levels)
     where = np.concatenate((np.where(flat.grouped, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
-    outside = {leaf: i for i, leaf in enumerate(g.leaves) if leaf not in w.ids}
+    # every leaf but a given param is met by the walk (a root that is a leaf: by none)
+    outside = {p: i for i, p in enumerate(g.params) if p not in w.ids} if w.order else {root: 0}
     vanished = Vanished(ch.links, ch.products, (g.child[in_sum], g.parent[in_sum]))
     return Lowered(g, w.order, w.ids, op, term_start, t, lay, where, outside, vanished, e.tables, dot)

@@ -75,7 +75,10 @@ def owner_then_key(owner, k) -> np.ndarray:
     k0, span = k.min(), int(k.max() - k.min()) + 1
     if (int(owner.max()) + 1) * span >= 2**62:
         return np.lexsort((k, owner))
-    return np.argsort(owner * span + (k - k0), kind="stable")
+    combined = owner * span  # in place from here: one edge-sized array, not three
+    combined += k
+    combined -= k0
+    return np.argsort(combined, kind="stable")
 
 
 def plan(low: Lowered) -> Plan:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
 from operator import attrgetter
@@ -16,26 +15,10 @@ from .plan import plan
 from .rules import CompileError
 from .walk import edges, kinds, walk
 
-__all__ = ["Program", "compile_steps", "paused_gc"]
+__all__ = ["Program", "compile_steps"]
 
 _data = attrgetter("data")
 _grad = attrgetter("grad")
-
-
-class paused_gc:
-    """Pause the cycle collector inside one call, and restore it on every exit.
-
-    Compiling allocates several small objects per node; each collection they
-    trigger would rescan the whole (large, alive) graph.
-    """
-
-    def __enter__(self) -> None:
-        self.collecting = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.collecting:
-            gc.enable()
 
 
 def compile_steps(
@@ -56,7 +39,7 @@ def compile_steps(
     yield "edges", e
     kind = kinds(w.order)
     yield "kinds", kind
-    low = lower(root, w, e, kind, list(params or ()))
+    low = lower(root, w, e, kind, list(params or ()), exact)
     yield "lower", low
     yield "plan", plan(low) if exact else plan_inexact(low)
 
@@ -76,8 +59,7 @@ class Program:
     def __init__(self, root: Value, params: Sequence[Value] | None = None, *, exact: bool = True) -> None:
         if exact not in (True, False):
             raise TypeError(f"exact must be True or False, got {exact!r}")
-        with paused_gc():  # collections would rescan the whole graph
-            steps = dict(compile_steps(root, params, exact))
+        steps = dict(compile_steps(root, params, exact))
         low, p = steps["lower"], steps["plan"]
         low = low if p.lowered is None else p.lowered
         self.root, self.exact = root, exact

@@ -41,7 +41,8 @@ class Walk(NamedTuple):
     for the k-th leaf met (``leaves[k]``)."""
 
     order: list  # the interior nodes, each after its children
-    children: list  # each interior node's children's ids (an n-ary node's: empty, see pairs)
+    lens: list  # each interior node's number of listed children (an n-ary node's: 0, see pairs)
+    children: list  # flat: the listed children's ids, node after node (no list per node)
     ids: dict  # node -> id
     leaves: list  # the leaves, as met
     tables: list  # the ids of each tuple of children met, once per tuple object
@@ -71,13 +72,12 @@ class Edges(NamedTuple):
 
 def walk(root: Value) -> Walk:
     """The interior nodes under ``root`` in the eager engine's order, each child's id, the leaves."""
-    w = Walk([], [], {}, [], [[]], [])
-    order, children, ids, leaves, tables, pairs = w
+    w = Walk([], [], [], {}, [], [[]], [])
+    order, lens, children, ids, leaves, tables, pairs = w
     table_of: dict[int, int] = {id(()): 0}  # id(tuple) -> its table
     if root._a is None:
         return w
     get, table = ids.get, table_of.get
-    none: list[int] = []
     stack = [(root, iter(root._children), [])]
     while stack:
         node, rest, done = stack[-1]
@@ -93,13 +93,18 @@ def walk(root: Value) -> Walk:
                     # would come to; most products w * x take this path)
                     i = ids[child] = len(order)
                     order.append(child)
-                    children.append([ia] if b is None else [ia, ids[b]])
+                    if b is None:
+                        lens.append(1)
+                        children.append(ia)
+                    else:
+                        lens.append(2)
+                        children += (ia, ids[b])
                 elif (
                     type(a) is tuple and (ka := table(id(a))) is not None and (kb := table(id(b))) is not None
                 ):
                     i = ids[child] = len(order)  # the same, for an n-ary node whose tuples are known
                     order.append(child)
-                    children.append(none)
+                    lens.append(0)
                     pairs += (i, ka, kb)
                 elif (
                     type(a) is not tuple
@@ -112,11 +117,20 @@ def walk(root: Value) -> Walk:
                     # over a neuron's DOT): that node, then this one
                     ia = ids[a] = len(order)
                     order.append(a)
-                    children.append(none)
                     pairs += (ia, ka, kb)
                     i = ids[child] = len(order)
                     order.append(child)
-                    children.append([ia] if b is None else [ia, ids[b]])
+                    if b is None:
+                        lens += (0, 1)
+                        children.append(ia)
+                    else:
+                        lens += (0, 2)
+                        children += (ia, ids[b])
+                elif type(a) is tuple and type(b) is tuple and (ka := table(id(a))) is not None:
+                    # an n-ary node whose first tuple is known (a neuron's weights): only its
+                    # second tuple's children are walked, the first's ids are copied
+                    stack.append((child, iter(b), tables[ka].copy()))
+                    break
                 else:
                     stack.append((child, iter(child._children), []))
                     break  # back to this node's next child when that one is done
@@ -126,10 +140,11 @@ def walk(root: Value) -> Walk:
             i = ids[node] = len(order)
             order.append(node)
             if type(node._a) is tuple:
-                children.append(none)
+                lens.append(0)
                 pairs += (i, *_tables_of(node, done, tables, table_of))
             else:
-                children.append(done)
+                lens.append(len(done))
+                children += done
             if stack:
                 stack[-1][2].append(i)
     return w
@@ -153,10 +168,10 @@ def edges(w: Walk) -> Edges:
 
     The n-ary nodes' children are copied from their tuples' tables by one gather.
     """
-    children, tables, pairs = w.children, w.tables, w.pairs
-    n = len(children)
-    lens = np.fromiter(map(len, children), np.int64, n)
-    plain = np.fromiter(chain.from_iterable(children), np.int64, int(lens.sum()))
+    tables, pairs = w.tables, w.pairs
+    n = len(w.lens)
+    lens = np.array(w.lens, np.int64) if n else np.zeros(0, np.int64)
+    plain = np.array(w.children, np.int64) if w.children else np.zeros(0, np.int64)
     if not pairs:
         return Edges(lens, plain, None)
     node, ka, kb = np.array(pairs, np.int64).reshape(-1, 3).T
@@ -168,7 +183,8 @@ def edges(w: Walk) -> Edges:
     run_len = np.stack((tlen[ka], tlen[kb]), axis=1).ravel()
     run_from = np.stack((tstart[ka], tstart[kb]), axis=1).ravel()
     total = int(run_len.sum())
-    source = np.repeat(run_from - (np.cumsum(run_len) - run_len), run_len) + np.arange(total)
+    source = np.repeat(run_from - (np.cumsum(run_len) - run_len), run_len)
+    source += np.arange(total)
     child = np.empty(int(lens.sum()), np.int64)
     nary = np.zeros(n, bool)
     nary[node] = True
