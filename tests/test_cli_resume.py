@@ -232,7 +232,16 @@ def test_a_real_ctrl_c_in_another_process(tmp_path):
         os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=repo + os.pathsep + os.environ.get("PYTHONPATH", "")
     )
     command = [sys.executable, "-m", "micrograd", *argv, "--print-every", "1", "--out", str(stopped)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # a runner started in the background (`cmd &` without job control) ignores SIGINT, and its
+    # children inherit that: give the child the default, as a terminal's foreground job has
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     for line in proc.stdout:
         if line.startswith("step 5 "):
             proc.send_signal(signal.SIGINT)
