@@ -354,6 +354,12 @@ def primitive_cases() -> list[tuple[str, list[float], float | None]]:
         ("pow_const", [-2.0], 3),
     ]
     cases += [("pow_const", [0.0], 1), ("pow_const", [1e200], 2)]
+    # a ** b over the whole domain, as tests/test_compiled_pow_domain.py holds the engines to it
+    inf, nan = math.inf, math.nan
+    bases = [0.0, -0.0, 2.0, -2.0, 0.5, -0.5, 1e300, -1e300, inf, -inf, nan, 1.0, -1.0]
+    exponents = [0.0, 1.0, -1.0, 2.0, 3.0, -3.0, 0.5, -0.5, 2.5, 400.0, 401.0, inf, -inf, nan]
+    cases += [("pow", [a, b], None) for a in bases for b in exponents]
+    cases += [("pow_const", [a], b) for a in bases for b in exponents if math.isfinite(b)]
     return cases
 
 
