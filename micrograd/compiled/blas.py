@@ -28,45 +28,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ..primitives import PRIMITIVES
 from .lower import Group, Layout, Lowered, pair_weights
-from .matrices import Grid, grids
+from .matrices import Grid
 from .plan import Buffers, Plan, replay
 from .rules import RULES
+from .views import reader, strided
 
-__all__ = ["plan_inexact", "strided", "reader", "into"]
-
-
-def strided(buf: np.ndarray, ix: np.ndarray, writeable: bool = False) -> np.ndarray | None:
-    """``buf[ix]`` as a view of ``buf`` when ``ix`` steps evenly along each of its axes, else None."""
-    if ix.size == 0:
-        return None
-    base = int(ix.flat[0])
-    steps = []
-    expect = np.full(ix.shape, base, np.int64)
-    for d, size in enumerate(ix.shape):
-        at = [0] * ix.ndim
-        if size > 1:
-            at[d] = 1
-        step = int(ix[tuple(at)]) - base
-        steps.append(step)
-        shape = [1] * ix.ndim
-        shape[d] = size
-        expect = expect + step * np.arange(size).reshape(shape)
-    if not np.array_equal(expect, ix):
-        return None
-    return as_strided(buf[base:], ix.shape, tuple(s * buf.itemsize for s in steps), writeable=writeable)
-
-
-def reader(buf: np.ndarray, ix: np.ndarray) -> Callable[[], np.ndarray]:
-    """A function returning ``buf[ix]``: a fixed view where ``ix`` is strided, else a gather."""
-    view = strided(buf, ix)
-    if view is not None:
-        return lambda: view
-    ix = ix.copy()
-    return lambda: buf[ix]
+__all__ = ["plan_inexact", "into"]
 
 
 def into(grad: np.ndarray, ix: np.ndarray, written: np.ndarray | None) -> Callable[[np.ndarray], None]:
@@ -167,10 +137,7 @@ def plan_inexact(low: Lowered) -> Plan:
     """Every group's forward and backward steps, with the layout and the lowering they run on."""
     g = low.graph
     n, nl, npar = g.n, len(g.leaves), len(g.params)
-    level_of = np.zeros(max(n, 1), np.int64)
-    for gr in low.layout.groups:
-        level_of[gr.ids] = gr.level
-    found = grids(low, level_of)
+    found = low.grids
     outside = low.dot.copy()  # the DOT nodes outside every grid run as sums of products
     for grid in found:
         outside[grid.nodes.ravel()] = False

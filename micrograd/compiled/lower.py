@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..engine import Value
+from .matrices import Grid, grids
 from .rules import KIND, KINDS, CompileError
 from .walk import Edges, Tables, Walk
 
@@ -45,6 +46,7 @@ class Group:
     ids: np.ndarray  # the output nodes' ids (their ranks in the eager order), latest first
     rows: int = 1  # "sum": terms per head; the region holds the k rows of terms, then the heads
     start: int = 0  # first index of the group's region in the value buffer
+    grid: Grid | None = None  # a grid of DOT nodes that is the whole group, its nodes' ids reversed
 
     @property
     def size(self) -> int:
@@ -374,21 +376,31 @@ class Layout(NamedTuple):
     size: int  # the buffer's length
 
 
-def layout(g: Graph, members, member_rows, kinds, member_levels) -> Layout:
+def layout(g: Graph, members, member_rows, kinds, member_levels, found: list[Grid] = ()) -> Layout:
     """One group per (level, kind, rows), nodes latest first (their gradient contributions then
-    fall in eager order)."""
+    fall in eager order); each grid of ``found`` a group of its own, its nodes ``grid.nodes``
+    reversed along both axes (latest first where the ranks grow along them)."""
     plain, nl = g.plain, len(g.leaves)
-    by = np.lexsort((-members, member_rows, kinds, member_levels))
+    grid_of = np.zeros(plain + 1, np.int64)
+    for k, gd in enumerate(found):
+        grid_of[gd.nodes] = k + 1
+    grid_of = grid_of[members]
+    by = np.lexsort((-members, grid_of, member_rows, kinds, member_levels))
     members, member_rows, kinds, member_levels = members[by], member_rows[by], kinds[by], member_levels[by]
-    cuts = np.flatnonzero(np.diff(member_levels) | np.diff(kinds) | np.diff(member_rows)) + 1
+    grid_of = grid_of[by]
+    cuts = np.diff(member_levels) | np.diff(kinds) | np.diff(member_rows) | np.diff(grid_of)
+    cuts = np.flatnonzero(cuts) + 1
     bounds = [0, *cuts.tolist(), members.size] if members.size else []
     groups = []
     pos_of = np.zeros(plain + 1, np.int64)
     pos_of[g.n : plain] = np.arange(nl)
     pos = nl
     for lo, hi in zip(bounds, bounds[1:], strict=False):
-        ix = members[lo:hi]
-        group = Group(KINDS[kinds[lo]], int(member_levels[lo]), ix, int(member_rows[lo]), pos)
+        ix, gd = members[lo:hi], None
+        if grid_of[lo]:
+            gd = found[grid_of[lo] - 1]
+            ix = gd.nodes[::-1, ::-1].ravel()
+        group = Group(KINDS[kinds[lo]], int(member_levels[lo]), ix, int(member_rows[lo]), pos, gd)
         pos_of[ix] = np.arange(group.out, group.end)
         pos = group.end
         groups.append(group)
@@ -419,6 +431,7 @@ class Lowered(NamedTuple):
     vanished: Vanished
     tables: Tables | None  # the n-ary nodes' tuples (walk ids), None where there is none
     dot: np.ndarray  # which interior ids are DOT nodes
+    grids: list  # the grids of DOT nodes (``matrices.Grid``), each a group of its own
 
 
 def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, exact: bool = True) -> Lowered:
@@ -442,9 +455,12 @@ def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, exact:
         shared = Tables(*(x[is_dot] for x in e.tables[:3]), *e.tables[3:])
     member_levels = levels(members, term_start[members], rows[members], t.a, t.b, n, shared)
     member_rows = np.where(sum_kind[members], rows[members], 1)
-    lay = layout(g, members, member_rows, kind[members], member_levels)
+    level_of = np.zeros(max(n, 1), np.int64)
+    level_of[members] = member_levels
+    found = grids(e.tables, dot, g.leaf_id, level_of)
+    lay = layout(g, members, member_rows, kind[members], member_levels, found)
     where = np.concatenate((np.where(flat.grouped, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
     # every leaf but a given param is met by the walk (a root that is a leaf: by none)
     outside = {p: i for i, p in enumerate(g.params) if p not in w.ids} if w.order else {root: 0}
     vanished = Vanished(ch.links, ch.products, (g.child[in_sum], g.parent[in_sum]))
-    return Lowered(g, w.order, w.ids, op, term_start, t, lay, where, outside, vanished, e.tables, dot)
+    return Lowered(g, w.order, w.ids, op, term_start, t, lay, where, outside, vanished, e.tables, dot, found)

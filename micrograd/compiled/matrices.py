@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .lower import Lowered
+from .walk import Tables
 
 __all__ = ["Grid", "grids"]
 
@@ -35,13 +35,16 @@ class Grid(NamedTuple):
     bias: np.ndarray  # (cols,)
 
 
-def grids(low: Lowered, level_of: np.ndarray, min_size: int = 2) -> list[Grid]:
-    """The grids of at least ``min_size`` DOT nodes: the nodes of one level whose input tables
-    meet the same sequence of parameter tables. A DOT node in no such grid is left out."""
-    t, g = low.tables, low.graph
-    if t is None or not low.dot.any():
+def grids(
+    t: Tables | None, dot: np.ndarray, leaf_id: np.ndarray, level_of: np.ndarray, min_size: int = 2
+) -> list[Grid]:
+    """The grids of at least ``min_size`` DOT nodes (``dot``: which interior ids are DOT nodes;
+    ``leaf_id``: the k-th leaf met's final id; ``level_of``: by interior id): the nodes of one
+    level whose input tables meet the same sequence of parameter tables. A DOT node in no such
+    grid is left out."""
+    if t is None or not dot.any():
         return []
-    is_dot = low.dot[t.node]
+    is_dot = dot[t.node]
     node, ka, kb = t.node[is_dot], t.ka[is_dot], t.kb[is_dot]
     lv = level_of[node]
     by = np.lexsort((ka, kb, lv))  # by level, then input table, then parameter table
@@ -54,7 +57,7 @@ def grids(low: Lowered, level_of: np.ndarray, min_size: int = 2) -> list[Grid]:
         classes.setdefault((int(lv[lo]), hi - lo, ka_bytes[8 * lo : 8 * hi]), []).append(lo)
     leaf = t.items < 0
     items = t.items.copy()
-    items[leaf] = g.leaf_id[~t.items[leaf]]  # walk ids -> final ids
+    items[leaf] = leaf_id[~t.items[leaf]]  # walk ids -> final ids
     out = []
     for (level, cols, _), firsts in classes.items():
         if len(firsts) * cols < min_size:
@@ -65,6 +68,9 @@ def grids(low: Lowered, level_of: np.ndarray, min_size: int = 2) -> list[Grid]:
         nin = int(t.length[ins[0]])
         if nin == 0 or np.any(t.length[params] != nin + 1):
             continue
+        # rows and columns in the order their first nodes were built (the eager order)
+        down, across = np.argsort(node[cells[:, 0]]), np.argsort(node[cells[0]])
+        cells, params, ins = cells[down][:, across], params[across], ins[down]
         span = np.arange(nin)
         out.append(
             Grid(

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..primitives import PRIMITIVES
+from .exact_grids import conflicts, fill_runs, grid_steps
 from .lower import Group, Lowered, key
 from .rules import RULES, add_rows
 from .views import Reads
@@ -45,7 +46,8 @@ class Plan(NamedTuple):
     """The steps: forward in level order; per level, its backward steps and the reductions of its
     grads (``gather[0]``: the params'); ``leaf_rest``: the other leaves' grads; ``reset``: steps
     run before the root's grad is set; ``lowered``: the lowering the steps run on, where the plan
-    made a layout of its own (``exact=False``)."""
+    made a layout of its own (``exact=False``); ``shaped_grids``: how many grids of DOT nodes add
+    their gradients in the order their shape gives (``exact_grids.py``)."""
 
     buffers: Buffers
     fwd: list
@@ -54,6 +56,7 @@ class Plan(NamedTuple):
     leaf_rest: list
     reset: tuple = ()
     lowered: Lowered | None = None
+    shaped_grids: int = 0  # exact: the grids of DOT nodes whose gradients add in their shape's order
 
 
 def replay(order: list, leaves: tuple) -> None:
@@ -90,41 +93,97 @@ def plan(low: Lowered) -> Plan:
     # c[0:nl] holds the leaves' incoming .grad, added first
     contributions: list[tuple] = [(np.arange(nl), np.full(nl, key(g.n + 1, 0, g.width)), 0)]
     nc = nl
-    fwd: list[Callable] = []
+    fwd: list[tuple[int, Callable]] = []
     bwd: dict[int, list[Callable]] = {}
-    for group in sorted(lay.groups, key=lambda gr: -gr.level):  # c laid out in backward order
-        if group.kind == "sum":
-            f, b, nc = plan_sum(low, buf, group, nc, contributions)
-        else:
-            f, b, nc = plan_op(low, buf, group, nc, contributions)
-        fwd.append(f)
-        bwd.setdefault(group.level, []).append(b)
-    fwd.reverse()
-    buf.c = np.zeros(nc)
 
-    # which contributions add into which node, in eager order: all of them sorted by owner,
-    # then by key, once. The blocks of c follow one another, so a contribution's slot is its
-    # position in the concatenation. Buffer positions run params, other leaves, then level
-    # after level, so each level's owners are one stretch of the sorted owners.
+    def add(group: Group) -> None:
+        nonlocal nc
+        f, b, nc = (plan_sum if group.kind == "sum" else plan_op)(low, buf, group, nc, contributions)
+        fwd.append((group.level, f))
+        bwd.setdefault(group.level, []).append(b)
+
+    grids = []  # the grids whose runs follow their shape (exact_grids.py)
+    for group in sorted(lay.groups, key=lambda gr: -gr.level):  # c laid out in backward order
+        steps = None if group.grid is None else grid_steps(low, buf.val, buf.grad, group)
+        if steps is None:
+            add(group)
+        else:
+            grids.append((group, steps))
+    span = np.zeros(lay.size, np.int64)  # each position's reduction: 0 params, -1 other leaves, level
+    span[npar:nl] = -1
+    for group in lay.groups:
+        span[group.start : group.end] = group.level
+    while grids:  # a grid whose runs meet other contributions: a sum of products after all
+        owner = np.concatenate([o for o, _, _ in contributions])
+        bad = conflicts(
+            [steps for _, steps in grids], owner, np.concatenate([k for _, k, _ in contributions]), span
+        )
+        if not bad:
+            break
+        for i in bad:
+            add(grids[i][0])
+        grids = [pair for i, pair in enumerate(grids) if i not in bad]
+    for group, steps in grids:
+        fwd.append((group.level, steps.forward))
+        bwd.setdefault(group.level, []).append(steps.backward)
+    fwd.sort(key=lambda pair: pair[0])
+    buf.c = np.zeros(nc + 1)
+    buf.c[nc] = -0.0  # adds exactly nothing: the rows a grid's target does not fill
+    gather, rest = _gather(low, buf, contributions, grids, span, nc)
+    return Plan(buf, [f for _, f in fwd], bwd, gather, rest, shaped_grids=len(grids))
+
+
+def _gather(low: Lowered, buf: Buffers, contributions: list, grids: list, span, pad: int):
+    """The steps adding every node's contributions, level by level (``gather[0]``: the params'),
+    and the other leaves' (the array path skips them; the constant 1.0's are dropped).
+
+    Which contributions add into which node, in eager order: all of them sorted by owner, then
+    by key, once. The blocks of c follow one another, so a contribution's slot is its position
+    in the concatenation. Buffer positions run params, other leaves, then level after level, so
+    each level's owners are one stretch of the sorted owners. A grid's targets get theirs
+    through its runs (``exact_grids.fill_runs``), after the level's other steps.
+    """
+    g, lay = low.graph, low.layout
+    nl, npar = len(g.leaves), len(g.params)
     owner = np.concatenate([o for o, _, _ in contributions])
     keys = np.concatenate([k for _, k, _ in contributions])
     slot = owner_then_key(owner, keys)
     owner, keys = owner[slot], keys[slot]
+    run_steps: dict[int, list[Callable]] = {}
+    if grids:
+        run_of = np.full(lay.size, -1, np.int64)
+        where = np.zeros(lay.size, np.int64)  # a target's index in its run
+        runs = [
+            (run, gr.grid.nodes.shape[1 if r == 2 else 0])
+            for gr, st in grids
+            for r, run in enumerate(st.runs)
+        ]
+        for r, (run, _) in enumerate(runs):
+            t = run.targets.ravel()
+            run_of[t], where[t] = r, np.arange(t.size)
+        of = run_of[owner]
+        by = np.argsort(of, kind="stable")  # run by run, each in eager order
+        bounds = np.searchsorted(of[by], np.arange(len(runs) + 1))
+        for r, (run, length) in enumerate(runs):
+            sel = by[bounds[r] : bounds[r + 1]]
+            step = fill_runs(run, length, keys[sel], slot[sel], where[owner[sel]], pad, buf.c, buf.grad)
+            run_steps.setdefault(int(span[run.targets.flat[0]]), []).append(step)
+        keep = of < 0
+        owner, keys, slot = owner[keep], keys[keep], slot[keep]
     bounds = {0: (0, nl)}
     for group in lay.groups:
         lo, hi = bounds.get(group.level, (group.start, group.end))
         bounds[group.level] = (min(lo, group.start), max(hi, group.end))
 
-    def owned_by(lo: int, hi: int) -> list[Callable]:
+    def owned_by(lo: int, hi: int, lv: int) -> list[Callable]:
         """The steps adding the contributions to positions lo..hi-1."""
         a, b = np.searchsorted(owner, [lo, hi]).tolist()
-        return reduction(buf, owner[a:b], keys[a:b], slot[a:b], lo, hi)
+        return reduction(buf, owner[a:b], keys[a:b], slot[a:b], lo, hi) + run_steps.get(lv, [])
 
-    gather = {0: owned_by(0, npar)}
+    gather = {0: owned_by(0, npar, 0)}
     for lv in range(1, lay.top):
-        gather[lv] = owned_by(*bounds[lv])
-    # the other leaves' grads (which the array path skips); the constant 1.0's are dropped
-    return Plan(buf, fwd, bwd, gather, owned_by(npar, nl))
+        gather[lv] = owned_by(*bounds[lv], lv)
+    return gather, owned_by(npar, nl, -1)
 
 
 def plan_op(low: Lowered, buf: Buffers, g: Group, nc: int, contributions: list):

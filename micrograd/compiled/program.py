@@ -70,6 +70,8 @@ class Program:
         self._reset = p.reset
         # how many grids of DOT nodes run as matrix products (exact=False; 0 for exact=True)
         self.matrices = sum(group.kind == "dot" for group in self._groups)
+        # how many grids of DOT nodes add their gradients in their shape's order (exact=True)
+        self.shaped_grids = p.shaped_grids
         self._inner: dict | None = None  # built on first use (reading a vanished node)
         self._last_read: tuple = (None, None)  # values(): the last nodes read and their positions
 

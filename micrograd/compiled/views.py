@@ -8,11 +8,12 @@ A batch reads the same weights for every point, so many index arrays are
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["Reads", "affine_dims"]
+__all__ = ["Reads", "affine_dims", "strided", "reader"]
 
 
 def affine_dims(idx) -> list[tuple[int, int]] | None:
@@ -104,3 +105,33 @@ class Reads:
     def __repr__(self) -> str:
         kinds = ", ".join("gather" if r[1] is None else "view" for r in self.readers)
         return f"Reads(shape={self.shape}, {kinds})"
+
+
+def strided(buf: np.ndarray, ix: np.ndarray, writeable: bool = False) -> np.ndarray | None:
+    """``buf[ix]`` as a view of ``buf`` when ``ix`` steps evenly along each of its axes, else None."""
+    if ix.size == 0:
+        return None
+    base = int(ix.flat[0])
+    steps = []
+    expect = np.full(ix.shape, base, np.int64)
+    for d, size in enumerate(ix.shape):
+        at = [0] * ix.ndim
+        if size > 1:
+            at[d] = 1
+        step = int(ix[tuple(at)]) - base
+        steps.append(step)
+        shape = [1] * ix.ndim
+        shape[d] = size
+        expect = expect + step * np.arange(size).reshape(shape)
+    if not np.array_equal(expect, ix):
+        return None
+    return as_strided(buf[base:], ix.shape, tuple(s * buf.itemsize for s in steps), writeable=writeable)
+
+
+def reader(buf: np.ndarray, ix: np.ndarray) -> Callable[[], np.ndarray]:
+    """A function returning ``buf[ix]``: a fixed view where ``ix`` is strided, else a gather."""
+    view = strided(buf, ix)
+    if view is not None:
+        return lambda: view
+    ix = ix.copy()
+    return lambda: buf[ix]

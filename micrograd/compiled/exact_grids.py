@@ -1,0 +1,171 @@
+"""A grid of DOT nodes for ``exact=True``: its gradient order follows from its shape.
+
+A grid (``matrices.py``) is node (x, p) = ``bias[p] + weights[p] . inputs[x]``.
+Where its nodes were built row after row and, within a row, column after
+column (as ``nn`` builds a layer over a batch), the eager ``backward()`` adds
+the grid's contributions to weight (p, j) for x from the last row to the first,
+to bias p likewise, and to input (x, j) for p from the last column to the
+first: one run each, whose order is the grid's. So a grid needs no contribution
+keys and no sort: its backward step writes each run straight into the rows of
+an array, ``acc``, and the target's reduction adds those rows in order, after
+the rows of the target's other contributions that come first in the eager
+order (``before``, from the sorted contributions of the rest of the graph) and
+before those that come last (``after``). Rows a target does not fill hold
+-0.0, which adds exactly nothing. Values and gradients stay bit for bit those
+of the eager engine.
+
+A grid whose ranks do not grow along its axes, whose targets repeat or fall in
+two sets, or one of whose targets receives another contribution in the middle
+of the grid's run, is planned as a sum of products instead (``plan.plan_sum``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .lower import Group, Lowered, key
+from .matrices import Grid
+from .rules import add_rows
+from .views import reader, strided
+
+__all__ = ["Run", "GridSteps", "grid_steps", "conflicts", "fill_runs"]
+
+
+class Run(NamedTuple):
+    """One set of targets (a grid's weights, biases or inputs) and the run each receives.
+
+    ``targets``: buffer positions, shaped like the run's rows; ``first``/``last``: each target's
+    (flat) key of the run's first and last contribution; ``acc``: (before + run + after) rows of
+    contributions, the run's rows from ``at``; filled by ``fill_runs``."""
+
+    targets: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    at: list  # [the row where the run starts]: set when the others are known
+    acc: list  # [the rows' array]
+
+
+class GridSteps(NamedTuple):
+    forward: Callable
+    backward: Callable
+    runs: tuple  # the weights', the biases' and the inputs' Run
+
+
+def grid_steps(low: Lowered, val: np.ndarray, grad: np.ndarray, g: Group) -> GridSteps | None:
+    """The forward and backward steps of the grid ``g.grid`` (the whole group ``g``), or None
+    where its ranks do not grow along both axes (its runs would not follow its shape)."""
+    gd: Grid = g.grid
+    nodes = gd.nodes
+    if (np.diff(nodes, axis=0) <= 0).any() or (np.diff(nodes, axis=1) <= 0).any():
+        return None
+    pos, width = low.layout.pos_of, low.graph.width
+    rows, cols = nodes.shape
+    nin = gd.inputs.shape[1]
+    # everything reversed along both axes (x' = rows-1-x, p' = cols-1-p): the layout's order,
+    # and the eager order of every run
+    late = nodes[::-1, ::-1]
+    x_ix, w_ix, b_ix = pos[gd.inputs[::-1]], pos[gd.weights[::-1]], pos[gd.bias[::-1]]
+    rx, rw, rb = reader(val, x_ix), reader(val, w_ix), reader(val, b_ix)
+    region = val[g.start : g.out].reshape(g.rows, rows, cols)
+    sums = val[g.out : g.end]
+    heads = grad[g.out : g.end].reshape(rows, cols)
+    j = np.arange(nin)
+    runs = (
+        Run(
+            w_ix,
+            key(late[0][:, None], 1 + j, width).ravel(),
+            key(late[-1][:, None], 1 + j, width).ravel(),
+            [],
+            [],
+        ),
+        Run(b_ix, key(late[0], 0, width), key(late[-1], 0, width), [], []),
+        Run(
+            x_ix,
+            key(late[:, :1], nin + 1 + j, width).ravel(),
+            key(late[:, -1:], nin + 1 + j, width).ravel(),
+            [],
+            [],
+        ),
+    )
+
+    def forward() -> None:
+        np.copyto(region[0], rb())  # the bias, a plain term
+        w = rw()
+        np.multiply(w.T[:, None, :], rx().T[:, :, None], out=region[1:])  # w_j * x_j, as the eager DOT
+        add_rows(sums, region.reshape(g.rows, rows * cols))
+
+    def backward() -> None:
+        (w_runs, b_runs, x_runs), (w_at, b_at, x_at) = (r.acc[0] for r in runs), (r.at[0] for r in runs)
+        np.multiply(heads[:, :, None], rx()[:, None, :], out=w_runs[w_at : w_at + rows])
+        np.copyto(b_runs[b_at : b_at + rows], heads)
+        np.multiply(rw()[:, None, :], heads.T[:, :, None], out=x_runs[x_at : x_at + cols])
+
+    return GridSteps(forward, backward, runs)
+
+
+def conflicts(found: list[GridSteps], owner: np.ndarray, keys: np.ndarray, span: np.ndarray) -> list[int]:
+    """The grids of ``found`` whose runs cannot be added as runs: a target that repeats or is
+    another run's, targets at more than one level (``span``: each position's), or a target
+    another contribution (``owner``, ``keys``: every other contribution) reaches in the middle
+    of its run."""
+    taken = np.full(span.size, -1, np.int64)  # the run (3 per grid) each position is a target of
+    first, last = np.zeros(span.size, np.int64), np.zeros(span.size, np.int64)
+    bad = []
+    for i, steps in enumerate(found):
+        targets = [r.targets.ravel() for r in steps.runs]
+        every = np.concatenate(targets)
+        if (taken[every] >= 0).any() or np.unique(every).size < every.size:
+            bad.append(i)
+            continue
+        if any((span[t] != span[t[0]]).any() for t in targets):
+            bad.append(i)
+            continue
+        for r, (run, t) in enumerate(zip(steps.runs, targets, strict=True)):
+            taken[t], first[t], last[t] = 3 * i + r, run.first, run.last
+    hit = taken[owner] >= 0
+    o, k = owner[hit], keys[hit]
+    inside = (k > first[o]) & (k < last[o])
+    bad += (np.unique(taken[o[inside]]) // 3).tolist()
+    return sorted(set(bad))
+
+
+def fill_runs(run: Run, length: int, k, s, t, pad: int, c: np.ndarray, grad: np.ndarray) -> Callable:
+    """The reduction of ``run``'s targets: their other contributions (key ``k``, slot ``s`` in
+    ``c``, target ``t``: its index in ``run.targets``; in eager order, target by target; ``pad``:
+    a slot holding -0.0) before and after the grid's ``length`` rows, added row after row. Sets
+    ``run.acc`` and ``run.at``."""
+    targets = run.targets.ravel()
+    first = k < run.first[t]
+    before, after = (_rows_of(t[side], s[side], targets.size, pad) for side in (first, ~first))
+    nb, na = before.shape[0], after.shape[0]
+    acc = np.empty((nb + length + na, *run.targets.shape))
+    run.acc.append(acc)
+    run.at.append(nb)
+    flat = acc.reshape(acc.shape[0], targets.size)
+    out = strided(grad, targets, writeable=True)
+    total = out if out is not None else np.empty(targets.size)
+
+    def add() -> None:
+        if nb:
+            np.take(c, before, out=flat[:nb])
+        if na:
+            np.take(c, after, out=flat[nb + length :])
+        add_rows(total, flat)
+        if out is None:
+            grad[targets] = total
+
+    return add
+
+
+def _rows_of(t: np.ndarray, s: np.ndarray, n: int, pad: int) -> np.ndarray:
+    """(most, n) slots: target i's slots ``s`` (those with ``t == i``, in order) down column i,
+    the rest ``pad``."""
+    counts = np.bincount(t, minlength=n)
+    src = np.full((int(counts.max(initial=0)), n), pad, np.int64)
+    by = np.argsort(t, kind="stable")
+    ts = t[by]
+    src[np.arange(ts.size) - (np.cumsum(counts) - counts)[ts], ts] = s[by]
+    return src
