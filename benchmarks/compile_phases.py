@@ -6,8 +6,8 @@ with the cycle collector on, as always. The phases are those ``Program()``
 runs (``micrograd.compiled.program.compile_steps``):
 
 * walk: the depth-first walk numbering every node in the eager order;
-* edges: every child's id as arrays (n-ary nodes from their tuples);
 * kinds: each node's primitive as a code;
+* edges: every child's id as arrays (SUM nodes from their tuples; a DOT node's stay in its tuples);
 * lower: flattening, terms, levels and groups;
 * plan: index arrays, views, buffers and the gradient order;
 
@@ -44,7 +44,7 @@ from micrograd.compiled.walk import Walk  # noqa: E402
 from micrograd.engine import topological_order  # noqa: E402
 from micrograd.nn import MLP  # noqa: E402
 
-PHASES = ["walk", "edges", "kinds", "lower", "plan"]
+PHASES = ["walk", "kinds", "edges", "lower", "plan"]
 LOWER_INEXACT = "lower, exact=False"
 INEXACT = "plan, exact=False (blas.plan_inexact, instead of plan)"
 INEXACT_TOTAL = "total, exact=False"

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 import micrograd
 from micrograd.compiled import RULES, SUMS, CompileError, Program
 from micrograd.compiled.program import compile_steps
-from micrograd.compiled.walk import edges, walk
+from micrograd.compiled.rules import KIND
+from micrograd.compiled.walk import edges, kinds, walk
 from micrograd.engine import Value, dot, sum_of, topological_order
 from micrograd.nn import MLP
 from micrograd.primitives import PRIMITIVES
@@ -219,9 +220,20 @@ def _check_walk(root):
     order, ids, met = w.order, w.ids, w.leaves
     assert order == topological_order(root, leaves=False)
     node = [*order, *reversed(met)]  # id i >= 0: order[i]; id ~k: met[k], i.e. node[i]
-    lens, child, _ = edges(w)
+    dot = kinds(order) == KIND["dot"]
+    lens, child, tables = edges(w, dot)
     ends = np.cumsum(lens).tolist()
     per_node = [child[e - k : e].tolist() for k, e in zip(lens.tolist(), ends, strict=True)]
+    if tables is not None:  # a DOT node's children are not listed: they are its tables' items
+        items = tables.items.tolist()
+        for i, ka, kb in zip(tables.node.tolist(), tables.ka.tolist(), tables.kb.tolist(), strict=True):
+            if dot[i]:
+                assert per_node[i] == []
+                per_node[i] = [
+                    items[j]
+                    for t in (ka, kb)
+                    for j in range(tables.start[t], tables.start[t] + tables.length[t])
+                ]
     assert [tuple(node[i] for i in c) for c in per_node] == [n._children for n in order]
     assert all(ids[x] == i for i, x in enumerate(order)) and all(ids[x] == ~k for k, x in enumerate(met))
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..primitives import PRIMITIVES
-from .lower import Group, Layout, Lowered, pair_weights
+from .lower import Group, Layout, Lowered, dot_terms
 from .matrices import Grid
 from .plan import Buffers, Plan, replay
 from .rules import RULES
@@ -142,7 +142,7 @@ def plan_inexact(low: Lowered) -> Plan:
     for grid in found:
         outside[grid.nodes.ravel()] = False
     if outside.any():
-        pair_weights(g, low.terms, low.tables, outside)
+        low = dot_terms(low, np.flatnonzero(outside))
     lay, grid_of = _layout(low, found)
     where = np.concatenate((np.where(low.where[:n] >= 0, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
     low = low._replace(layout=lay, where=where)

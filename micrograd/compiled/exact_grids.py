@@ -31,7 +31,7 @@ from .matrices import Grid
 from .rules import add_rows
 from .views import reader, strided
 
-__all__ = ["Run", "GridSteps", "grid_steps", "conflicts", "fill_runs"]
+__all__ = ["Run", "GridSteps", "Targets", "grid_steps", "targets", "conflicts", "fill_runs"]
 
 
 class Run(NamedTuple):
@@ -106,30 +106,58 @@ def grid_steps(low: Lowered, val: np.ndarray, grad: np.ndarray, g: Group) -> Gri
     return GridSteps(forward, backward, runs)
 
 
-def conflicts(found: list[GridSteps], owner: np.ndarray, keys: np.ndarray, span: np.ndarray) -> list[int]:
-    """The grids of ``found`` whose runs cannot be added as runs: a target that repeats or is
-    another run's, targets at more than one level (``span``: each position's), or a target
-    another contribution (``owner``, ``keys``: every other contribution) reaches in the middle
-    of its run."""
-    taken = np.full(span.size, -1, np.int64)  # the run (3 per grid) each position is a target of
-    first, last = np.zeros(span.size, np.int64), np.zeros(span.size, np.int64)
-    bad = []
-    for i, steps in enumerate(found):
-        targets = [r.targets.ravel() for r in steps.runs]
-        every = np.concatenate(targets)
-        if (taken[every] >= 0).any() or np.unique(every).size < every.size:
-            bad.append(i)
-            continue
-        if any((span[t] != span[t[0]]).any() for t in targets):
-            bad.append(i)
-            continue
-        for r, (run, t) in enumerate(zip(steps.runs, targets, strict=True)):
-            taken[t], first[t], last[t] = 3 * i + r, run.first, run.last
-    hit = taken[owner] >= 0
-    o, k = owner[hit], keys[hit]
-    inside = (k > first[o]) & (k < last[o])
-    bad += (np.unique(taken[o[inside]]) // 3).tolist()
-    return sorted(set(bad))
+class Targets(NamedTuple):
+    """The targets of several grids' runs, sorted by position: each one's run (3 per grid:
+    weights, biases, inputs), index in its run, and its run's first and last key."""
+
+    pos: np.ndarray
+    run: np.ndarray
+    index: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    def find(self, positions: np.ndarray) -> np.ndarray:
+        """The entry of each of ``positions``, -1 where it is no target."""
+        if not self.pos.size:
+            return np.full(positions.size, -1, np.int64)
+        at = np.minimum(np.searchsorted(self.pos, positions), self.pos.size - 1)
+        return np.where(self.pos[at] == positions, at, -1)
+
+
+def targets(found: list[GridSteps]) -> Targets:
+    """Every run's targets of the grids ``found``, sorted by position (a position that is
+    the target of two runs is there twice)."""
+    runs = [run for steps in found for run in steps.runs]
+    sizes = [run.targets.size for run in runs]
+    pos = np.concatenate([run.targets.ravel() for run in runs]) if runs else np.zeros(0, np.int64)
+    by = np.argsort(pos, kind="stable")
+    run = np.repeat(np.arange(len(runs)), sizes)
+    index = np.concatenate([np.arange(n) for n in sizes]) if runs else pos
+    first = np.concatenate([r.first for r in runs]) if runs else pos
+    last = np.concatenate([r.last for r in runs]) if runs else pos
+    return Targets(pos[by], run[by], index[by], first[by], last[by])
+
+
+def conflicts(found: list[GridSteps], owner: np.ndarray, keys: np.ndarray, span) -> list[int]:
+    """The grids of ``found`` whose runs cannot be added as runs: a target that repeats or is an
+    earlier grid's, targets at more than one level (``span``: the level of each of an array of
+    positions), or a target another contribution (``owner``, ``keys``: every other contribution)
+    reaches in the middle of its run."""
+    t = targets(found)
+    grid = t.run // 3
+    twice = np.flatnonzero(t.pos[1:] == t.pos[:-1])  # the later grid of the two (or the same one)
+    bad = set(np.maximum(grid[twice], grid[twice + 1]).tolist())
+    levels = span(t.pos)
+    for r in range(3 * len(found)):
+        at = levels[t.run == r]
+        if at.size and (at != at[0]).any():
+            bad.add(r // 3)
+    i = t.find(owner)
+    hit = i >= 0
+    i, k = i[hit], keys[hit]
+    inside = (k > t.first[i]) & (k < t.last[i])
+    bad.update(grid[i[inside]].tolist())
+    return sorted(bad)
 
 
 def fill_runs(run: Run, length: int, k, s, t, pad: int, c: np.ndarray, grad: np.ndarray) -> Callable:

@@ -33,7 +33,7 @@ from .rules import KIND, KINDS, CompileError
 from .walk import Edges, Tables, Walk
 
 __all__ = ["Group", "Graph", "Operands", "Flat", "Chains", "Terms", "Layout", "Vanished", "Lowered"]
-__all__ += ["key", "number", "operands", "flatten", "chain_terms", "terms", "pair_weights"]
+__all__ += ["key", "number", "operands", "flatten", "chain_terms", "terms", "dot_terms"]
 __all__ += ["levels", "layout", "lower"]
 
 
@@ -84,6 +84,7 @@ class Graph(NamedTuple):
     lens: np.ndarray
     width: int  # the most children a node has (at least 2)
     kind: np.ndarray
+    dots: Tables  # the DOT nodes' entries of the tables (walk ids): their children
 
     @property
     def plain(self) -> int:
@@ -93,37 +94,81 @@ class Graph(NamedTuple):
 def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, slots: bool = True) -> Graph:
     """The leaves: the given params first (also those the root does not depend on: their grads
     stay as they are), then the rest in order of first use (parents in order, children in
-    order); every leaf edge then holds its leaf's final id. ``slots`` False: no ``slot`` (only
-    the exact plan's keys need it)."""
+    order; a DOT node's children are its tables' items); every leaf edge then holds its leaf's
+    final id. ``slots`` False: no ``slot`` (only the exact plan's keys need it)."""
     n, lens, child = len(w.order), e.lens, e.child
     for p in params:
         if not isinstance(p, Value) or p._a is not None:
             raise CompileError(f"params must be leaf Values (e.g. model.parameters()), got {p!r}")
     leaves = list(dict.fromkeys(params))
     given = set(leaves)
+    starts = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=starts[1:])
+    parent = np.repeat(np.arange(n), lens)
+    dots = _dot_tables(e.tables, kind)
+    width = max(
+        2, int(lens.max(initial=2)), int((dots.length[dots.ka] + dots.length[dots.kb]).max(initial=2))
+    )
     leaf_edge = child < 0
     met_k = ~child[leaf_edge]  # the k of the k-th leaf met, edge after edge
-    new = np.fromiter(map(given.__contains__, w.leaves), bool, len(w.leaves))
-    np.logical_not(new, out=new)
-    new_k = met_k[new[met_k]]
-    met_at, first = np.unique(new_k, return_index=True)  # every leaf met is used
-    leaves += map(w.leaves.__getitem__, met_at[np.argsort(first)].tolist())
+    if w.leaves:
+        new = np.fromiter(map(given.__contains__, w.leaves), bool, len(w.leaves))
+        new_k = np.flatnonzero(~new)
+        first = _first_uses(len(w.leaves), met_k, np.flatnonzero(leaf_edge), parent, starts, dots, width)
+        leaves += map(w.leaves.__getitem__, new_k[np.argsort(first[new_k])].tolist())
     if not w.order:  # the root is a leaf
         leaves = [root]
         given &= {root}
     final = dict(zip(leaves, range(n, n + len(leaves))))  # a leaf's id: after the interior nodes
     leaf_id = np.fromiter(map(final.__getitem__, w.leaves), np.int64, len(w.leaves))
     child[leaf_edge] = leaf_id[met_k]
-    starts = np.zeros(n + 1, np.int64)
-    np.cumsum(lens, out=starts[1:])
-    parent = np.repeat(np.arange(n), lens)
     slot = starts[parent] if slots else None  # in place: each fresh edge-sized array costs page faults
     if slots:
         np.subtract(np.arange(child.size), slot, out=slot)
-    width = max(2, int(lens.max(initial=2)))
     return Graph(
-        n, tuple(leaves), tuple(leaves[: len(given)]), leaf_id, child, parent, slot, starts, lens, width, kind
+        n,
+        tuple(leaves),
+        tuple(leaves[: len(given)]),
+        leaf_id,
+        child,
+        parent,
+        slot,
+        starts,
+        lens,
+        width,
+        kind,
+        dots,
     )
+
+
+def _dot_tables(t: Tables | None, kind: np.ndarray) -> Tables:
+    """The tables' entries of the DOT nodes only (all the tables' items kept)."""
+    if t is None:
+        empty = np.zeros(0, np.int64)
+        return Tables(empty, empty, empty, empty, empty, empty)
+    is_dot = kind[t.node] == KIND["dot"]
+    return Tables(t.node[is_dot], t.ka[is_dot], t.kb[is_dot], *t[3:])
+
+
+def _first_uses(leaves: int, met_k, leaf_edge, parent, starts, dots: Tables, width: int) -> np.ndarray:
+    """Each leaf met's first use, as ``parent * width + slot`` (the order of the edges): over the
+    listed edges (``met_k``: the leaf of each leaf edge) and over the DOT nodes' tables."""
+    never = np.iinfo(np.int64).max
+    first = np.full(leaves, never, np.int64)
+    by = parent[leaf_edge]
+    np.minimum.at(first, met_k, by * width + (leaf_edge - starts[by]))
+    if dots.node.size:  # a table's first use by a DOT node: node * width + the tuple's first slot
+        tables = dots.length.size
+        table_first = np.full(tables, never, np.int64)
+        uses = np.concatenate((dots.ka, dots.kb))
+        at = dots.node * width
+        np.minimum.at(table_first, uses, np.concatenate((at, at + dots.length[dots.ka])))
+        item_table = np.repeat(np.arange(tables), dots.length)
+        used = (dots.items < 0) & (table_first[item_table] < never)
+        item_table = item_table[used]
+        item_slot = np.flatnonzero(used) - dots.start[item_table]
+        np.minimum.at(first, ~dots.items[used], table_first[item_table] + item_slot)
+    return first
 
 
 class Operands(NamedTuple):
@@ -146,9 +191,17 @@ def operands(g: Graph) -> Operands:
         out[:n] = values
         return out
 
-    a_of = per_id(child[starts[:-1]] if n else np.zeros(0, np.int64))
-    b_of = per_id(np.where(lens >= 2, child[np.minimum(starts[:-1] + 1, child.size - 1)], plain))
+    a_of, b_of = np.full(n, plain), np.full(n, plain)  # a DOT node's: PLAIN (its terms are its own)
+    one, two = lens >= 1, lens >= 2
+    a_of[one], b_of[two] = child[starts[:-1][one]], child[starts[:-1][two] + 1]
+    a_of, b_of = per_id(a_of), per_id(b_of)
     uses = np.bincount(child, minlength=plain + 1)  # the root is nobody's child: 0 uses
+    d = g.dots
+    if d.node.size:  # every item of a DOT node's tables: one use per DOT node using the table
+        table_uses = np.bincount(np.concatenate((d.ka, d.kb)), minlength=d.length.size)
+        item_uses = np.repeat(table_uses, d.length)
+        inner = d.items >= 0
+        uses += np.bincount(d.items[inner], weights=item_uses[inner], minlength=plain + 1).astype(np.int64)
     binary_sum = per_id((kind == KIND["add"]) | (kind == KIND["sub"]))
     n_ary = per_id(kind == KIND["sum"])
     product = per_id(kind == KIND["mul"]) & (uses == 1)
@@ -239,13 +292,13 @@ class Terms(NamedTuple):
 
 
 def terms(
-    g: Graph, op: Operands, flat: Flat, ch: Chains, dot, tables: Tables | None, rows, exact: bool = True
+    g: Graph, op: Operands, flat: Flat, ch: Chains, rows, exact: bool = True
 ) -> tuple[Terms, np.ndarray]:
     """One term per edge (a node's operands), then the chains'. An edge into an n-ary SUM from a
-    fused product is that product's operands; otherwise its child with PLAIN, or with a DOT's
-    input: DOT (b, w0.., x0..) is the sum of b, w0 * x0, w1 * x1, ... (sets the DOT nodes'
-    ``rows``; where not ``exact``, the weights' terms are left plain, see ``pair_weights``, and
-    there are no keys). Also returns the edges into a SUM from fused products."""
+    fused product is that product's operands; otherwise its child with PLAIN. A DOT node has
+    no edges: it gets its ``rows`` here and its terms where a plan needs them (``dot_terms``).
+    Where not ``exact`` there are no keys. Also returns the edges into a SUM from fused
+    products."""
     child, parent, width, plain = g.child, g.parent, g.width, g.plain
     a_of, b_of = op.a_of, op.b_of
     e = child.size
@@ -273,28 +326,33 @@ def terms(
         if exact:
             t.key_a[e:] = np.where(f, -width * it, ch.slot - width * ch.by)
             t.key_b[e:][f] = 1 - width * it[f]
-    if dot.any():  # every DOT node is in the tables
-        rows[tables.node[dot[tables.node]]] = tables.length[tables.kb[dot[tables.node]]] + 1
-        if exact:
-            pair_weights(g, t, tables, dot)
+    rows[g.dots.node] = g.dots.length[g.dots.kb] + 1
     return t, in_sum
 
 
-def pair_weights(g: Graph, t: Terms, tables: Tables, which) -> None:
-    """The DOT nodes marked in ``which`` (by interior id) as sums of products: each weight's term
-    gets the input n edges on as its b. (``exact=False`` pairs only the DOT nodes outside its
-    matrix products.)"""
-    node, kb, tlen = tables.node, tables.kb, tables.length
-    dn = node[which[node]]
-    inputs = tlen[kb[which[node]]]
-    after = np.repeat(inputs, inputs)  # how far each weight's input is
-    weight = np.repeat(g.starts[dn] + 1 - (np.cumsum(inputs) - inputs), inputs)
-    weight += np.arange(after.size)
-    t.b[weight] = g.child[weight + after]
-    if t.key_a is not None:
-        key_b = t.key_a[weight]
-        key_b += after
-        t.key_b[weight] = key_b
+def dot_terms(low: Lowered, nodes: np.ndarray) -> Lowered:
+    """The DOT nodes ``nodes`` as sums of products, their terms appended to the terms (and their
+    ``term_start`` set, in place): DOT (b, w0.., x0..) is the sum of b, w0 * x0, w1 * x1, ...,
+    its contributions keyed as its children's slots (where ``exact``: the terms have keys)."""
+    g, t = low.graph, low.terms
+    d = g.dots
+    at = np.searchsorted(d.node, nodes)  # the tables' DOT entries are in id order
+    ka, kb = d.ka[at], d.kb[at]
+    k = d.length[kb] + 1  # terms per node: the bias, then one per input
+    first = np.cumsum(k) - k
+    row = np.arange(int(k.sum())) - np.repeat(first, k)
+    node, ka, kb = np.repeat(nodes, k), np.repeat(ka, k), np.repeat(kb, k)
+    items = d.items.copy()
+    leaf = items < 0
+    items[leaf] = g.leaf_id[~items[leaf]]  # walk ids -> final ids
+    a = items[d.start[ka] + row]
+    b = np.where(row > 0, items[d.start[kb] + np.maximum(row - 1, 0)], g.plain)
+    new = Terms(a, b, np.ones(a.size), None, None)
+    if t.key_a is not None:  # w_j is child 1 + j, x_j child k + j
+        new = new._replace(key_a=key(node, row, g.width), key_b=key(node, np.repeat(k, k) + row - 1, g.width))
+    low.term_start[nodes] = t.a.size + first
+    joined = Terms(*(None if x is None else np.concatenate((x, y)) for x, y in zip(t, new, strict=True)))
+    return low._replace(terms=joined)
 
 
 def levels(members, start, count, term_a, term_b, n: int, shared: Tables | None = None) -> np.ndarray:
@@ -435,8 +493,8 @@ class Lowered(NamedTuple):
 
 
 def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, exact: bool = True) -> Lowered:
-    """The steps above, in order. Where not ``exact``, the terms have no keys and leave the DOT
-    nodes' weights unpaired with their inputs (``blas.plan_inexact`` pairs those it needs)."""
+    """The steps above, in order. Where not ``exact``, the terms have no keys. The DOT nodes get
+    their terms where a plan needs them (``dot_terms``): not inside a grid."""
     g = number(root, w, e, kind, params, exact)
     n = g.n
     op = operands(g)
@@ -444,16 +502,13 @@ def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, exact:
     term_start, rows = g.starts[:-1].copy(), g.lens.copy()  # each node's terms (operands)
     ch = chain_terms(g, op, flat, term_start, rows)
     dot = kind == KIND["dot"]
-    t, in_sum = terms(g, op, flat, ch, dot, e.tables, rows, exact)
+    t, in_sum = terms(g, op, flat, ch, rows, exact)
     sum_kind = op.n_ary[:n] | dot
     sum_kind[flat.chain_heads] = True
     kind[sum_kind] = KIND["sum"]
     members = np.flatnonzero(flat.grouped)
-    shared = None  # DOT nodes: their operands are their tuples' items, levelled by table
-    if e.tables is not None:
-        is_dot = dot[e.tables.node]
-        shared = Tables(*(x[is_dot] for x in e.tables[:3]), *e.tables[3:])
-    member_levels = levels(members, term_start[members], rows[members], t.a, t.b, n, shared)
+    # DOT nodes: their operands are their tuples' items, levelled by table
+    member_levels = levels(members, term_start[members], rows[members], t.a, t.b, n, g.dots)
     member_rows = np.where(sum_kind[members], rows[members], 1)
     level_of = np.zeros(max(n, 1), np.int64)
     level_of[members] = member_levels

@@ -14,8 +14,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..primitives import PRIMITIVES
-from .exact_grids import conflicts, fill_runs, grid_steps
-from .lower import Group, Lowered, key
+from .exact_grids import conflicts, fill_runs, grid_steps, targets
+from .lower import Group, Lowered, dot_terms, key
 from .rules import RULES, add_rows
 from .views import Reads
 
@@ -97,7 +97,10 @@ def plan(low: Lowered) -> Plan:
     bwd: dict[int, list[Callable]] = {}
 
     def add(group: Group) -> None:
-        nonlocal nc
+        nonlocal nc, low
+        dots = group.ids[low.dot[group.ids]]
+        if dots.size:  # DOT nodes as sums of products: their terms, from their tables
+            low = dot_terms(low, dots)
         f, b, nc = (plan_sum if group.kind == "sum" else plan_op)(low, buf, group, nc, contributions)
         fwd.append((group.level, f))
         bwd.setdefault(group.level, []).append(b)
@@ -109,10 +112,16 @@ def plan(low: Lowered) -> Plan:
             add(group)
         else:
             grids.append((group, steps))
-    span = np.zeros(lay.size, np.int64)  # each position's reduction: 0 params, -1 other leaves, level
-    span[npar:nl] = -1
-    for group in lay.groups:
-        span[group.start : group.end] = group.level
+    starts = np.array([gr.start for gr in lay.groups], np.int64)
+    group_levels = np.array([gr.level for gr in lay.groups], np.int64)
+
+    def span(pos: np.ndarray) -> np.ndarray:
+        """Each position's reduction: 0 for a param, -1 for another leaf, else its level."""
+        out = np.where(pos < npar, 0, -1)
+        inner = pos >= nl
+        out[inner] = group_levels[np.searchsorted(starts, pos[inner], "right") - 1]
+        return out
+
     while grids:  # a grid whose runs meet other contributions: a sum of products after all
         owner = np.concatenate([o for o, _, _ in contributions])
         bad = conflicts(
@@ -151,23 +160,21 @@ def _gather(low: Lowered, buf: Buffers, contributions: list, grids: list, span, 
     owner, keys = owner[slot], keys[slot]
     run_steps: dict[int, list[Callable]] = {}
     if grids:
-        run_of = np.full(lay.size, -1, np.int64)
-        where = np.zeros(lay.size, np.int64)  # a target's index in its run
+        found = targets([steps for _, steps in grids])
+        # a run's length: the grid's rows (its weights' and biases' runs), its columns (its inputs')
         runs = [
             (run, gr.grid.nodes.shape[1 if r == 2 else 0])
             for gr, st in grids
             for r, run in enumerate(st.runs)
         ]
-        for r, (run, _) in enumerate(runs):
-            t = run.targets.ravel()
-            run_of[t], where[t] = r, np.arange(t.size)
-        of = run_of[owner]
+        i = found.find(owner)
+        of = np.where(i >= 0, found.run[i], -1)
         by = np.argsort(of, kind="stable")  # run by run, each in eager order
         bounds = np.searchsorted(of[by], np.arange(len(runs) + 1))
         for r, (run, length) in enumerate(runs):
             sel = by[bounds[r] : bounds[r + 1]]
-            step = fill_runs(run, length, keys[sel], slot[sel], where[owner[sel]], pad, buf.c, buf.grad)
-            run_steps.setdefault(int(span[run.targets.flat[0]]), []).append(step)
+            step = fill_runs(run, length, keys[sel], slot[sel], found.index[i[sel]], pad, buf.c, buf.grad)
+            run_steps.setdefault(int(span(run.targets.ravel()[:1])[0]), []).append(step)
         keep = of < 0
         owner, keys, slot = owner[keep], keys[keep], slot[keep]
     bounds = {0: (0, nl)}
@@ -290,41 +297,43 @@ def plan_sum(low: Lowered, buf: Buffers, g: Group, nc: int, contributions: list)
 
 
 def reduction(buf: Buffers, o, k, s, lo: int, hi: int) -> list[Callable]:
-    """Steps setting grad[lo:hi] to the sum of the contributions c[s] owned by each node o, in
-    eager order (given owner by owner, each in ascending key k): nodes with the same number
-    of contributions are added row by row (sequential, exact); the rest by one ordered
-    bincount."""
+    """Steps setting the grad of each node o in lo..hi-1 to the sum of the contributions c[s] it
+    owns, in eager order (given owner by owner, each in ascending key k): nodes with the same
+    number of contributions are added row by row (sequential, exact); the rest by one ordered
+    bincount. Positions in the range that own nothing may be written too (with 0.0)."""
     grad, c = buf.grad, buf.c
-    if hi <= lo:
+    if hi <= lo or not o.size:
         return []
-    counts = np.bincount(o - lo, minlength=hi - lo)
-    first = np.concatenate(([0], np.cumsum(counts)))
-    members = np.bincount(counts)  # how many nodes have 0, 1, 2, ... contributions
+    firsts = np.flatnonzero(np.concatenate(([True], o[1:] != o[:-1])))  # each owner's first
+    owners = o[firsts]
+    counts = np.diff(np.append(firsts, o.size))
+    members = np.bincount(counts)  # how many nodes have 1, 2, ... contributions
     sizes = np.flatnonzero(members[1:]) + 1
     classes = sizes[np.argsort(-members[sizes], kind="stable")][:6].tolist()  # the biggest
-    rest = counts > 0  # a few big classes row by row, the rest by bincount
+    rest = np.ones(owners.size, bool)  # a few big classes row by row, the rest by bincount
     for n in classes:
         rest &= counts != n
     steps = []
-    if rest.any() or not classes:
+    if rest.any():
         sel = np.repeat(rest, counts)
         ro, rs = o[sel], s[sel]
         same = ro[1:] == ro[:-1]
         in_order = bool(np.all(rs[1:][same] > rs[:-1][same]))
         perm = np.argsort(rs if in_order else k[sel], kind="stable")  # bincount adds in array order
-        ro, src = ro[perm] - lo, rs[perm]
+        low, high = int(owners[rest][0]), int(owners[rest][-1]) + 1  # the span it writes
+        ro, src = ro[perm] - low, rs[perm]
         if src.size and np.array_equal(src, np.arange(src[0], src[0] + src.size)):
             src = slice(int(src[0]), int(src[0]) + src.size)  # contiguous: no gather
 
         def bincount() -> None:
-            grad[lo:hi] = np.bincount(ro, weights=c[src], minlength=hi - lo)
+            grad[low:high] = np.bincount(ro, weights=c[src], minlength=high - low)
 
         steps.append(bincount)
-    for n in classes:  # after the bincount, which writes the whole range
+    for n in classes:  # after the bincount, which writes its whole span
         targets = np.flatnonzero(counts == n)
-        src2d = (first[targets][None, :] + np.arange(n)[:, None]).ravel()
+        src2d = (firsts[targets][None, :] + np.arange(n)[:, None]).ravel()
         src2d = s[src2d].reshape(n, targets.size)
-        steps.append(_rows(buf, src2d, lo + targets))
+        steps.append(_rows(buf, src2d, owners[targets]))
     return steps
 
 

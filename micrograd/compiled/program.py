@@ -12,7 +12,7 @@ from ..engine import Value
 from .blas import plan_inexact
 from .lower import lower
 from .plan import plan
-from .rules import CompileError
+from .rules import KIND, CompileError
 from .walk import edges, kinds, walk
 
 __all__ = ["Program", "compile_steps"]
@@ -25,7 +25,7 @@ def compile_steps(
     root: Value, params: Sequence[Value] | None = None, exact: bool = True
 ) -> Iterator[tuple[str, object]]:
     """Compile ``root`` phase by phase, yielding (phase name, its result): "walk" (``Walk``),
-    "edges" (``Edges``), "kinds" (the primitives' codes), "lower" (``Lowered``) and "plan"
+    "kinds" (the primitives' codes), "edges" (``Edges``), "lower" (``Lowered``) and "plan"
     (``Plan``: ``plan.plan``, or ``blas.plan_inexact`` where not ``exact``). ``Program`` runs
     exactly these; ``benchmarks/compile_phases.py`` times them."""
     if not isinstance(root, Value):
@@ -35,10 +35,10 @@ def compile_steps(
     except AttributeError as exc:
         raise CompileError(f"the graph holds a child that is not a Value ({exc})") from None
     yield "walk", w
-    e = edges(w)
-    yield "edges", e
     kind = kinds(w.order)
     yield "kinds", kind
+    e = edges(w, kind == KIND["dot"])
+    yield "edges", e
     low = lower(root, w, e, kind, list(params or ()), exact)
     yield "lower", low
     yield "plan", plan(low) if exact else plan_inexact(low)
@@ -240,12 +240,14 @@ class Program:
         if grad:  # every link passes on the head's grad; a term receives +-1.0 times it
             return sign * float(self._grad[self._position(head)])
         if row is None:
-            return float(self._val[self._position(node._a)] * self._val[self._position(node._b)])
+            with np.errstate(all="ignore"):
+                return float(self._val[self._position(node._a)] * self._val[self._position(node._b)])
         p = self._position(head)
         g = next(g for g in self._groups if g.out <= p < g.end)
         i = p - g.out
         terms = self._val[g.start : g.out].reshape(g.rows, g.size)[:row, i]
-        return float(np.add.accumulate(terms)[-1])  # the eager chain's partial sum
+        with np.errstate(all="ignore"):  # inf - inf is nan, as in the eager engine: no warning
+            return float(np.add.accumulate(terms)[-1])  # the eager chain's partial sum
 
     def _vanished(self) -> dict[Value, tuple]:
         """Each node that has no place in the buffer -> (its sum's head, row | None, sign).

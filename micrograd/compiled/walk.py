@@ -62,8 +62,8 @@ class Tables(NamedTuple):
 
 
 class Edges(NamedTuple):
-    """Every node's number of children, all the children's ids node after node, and the tables
-    (None where the graph has no n-ary node)."""
+    """Every node's number of listed children (a DOT node's: 0, see ``edges``), all the listed
+    children's ids node after node, and the tables (None where the graph has no n-ary node)."""
 
     lens: np.ndarray
     child: np.ndarray
@@ -163,10 +163,12 @@ def _tables_of(node: Value, done: list[int], tables: list, table_of: dict) -> tu
     return keys[0], keys[1]
 
 
-def edges(w: Walk) -> Edges:
-    """Every node's number of children, and all the children's ids, node after node.
+def edges(w: Walk, dot: np.ndarray) -> Edges:
+    """Every node's number of listed children, and all the listed children's ids, node after node.
 
-    The n-ary nodes' children are copied from their tuples' tables by one gather.
+    A SUM node's children are copied from its tuples' tables by one gather. A DOT node's
+    (``dot``: by interior id) are not listed (its count is 0): they are its tables' items,
+    which the steps after the walk read from the tables.
     """
     tables, pairs = w.tables, w.pairs
     n = len(w.lens)
@@ -178,8 +180,13 @@ def edges(w: Walk) -> Edges:
     tlen = np.fromiter(map(len, tables), np.int64, len(tables))
     tstart = np.cumsum(tlen) - tlen
     flat = np.fromiter(chain.from_iterable(tables), np.int64, int(tlen.sum()))
+    found = Tables(node, ka, kb, flat, tstart, tlen)
+    listed = ~dot[node]
+    if not listed.any():
+        return Edges(lens, plain, found)
+    node, ka, kb = node[listed], ka[listed], kb[listed]
     lens[node] = tlen[ka] + tlen[kb]
-    # the tuples' runs, a then b for each n-ary node (in id order, as the edges are)
+    # the tuples' runs, a then b for each SUM node (in id order, as the edges are)
     run_len = np.stack((tlen[ka], tlen[kb]), axis=1).ravel()
     run_from = np.stack((tstart[ka], tstart[kb]), axis=1).ravel()
     total = int(run_len.sum())
@@ -191,7 +198,7 @@ def edges(w: Walk) -> Edges:
     nary_edge = np.repeat(nary, lens)
     child[nary_edge] = flat[source]
     child[~nary_edge] = plain
-    return Edges(lens, child, Tables(node, ka, kb, flat, tstart, tlen))
+    return Edges(lens, child, found)
 
 
 _prim_name = attrgetter("_prim.name")
