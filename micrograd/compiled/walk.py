@@ -5,11 +5,12 @@ leaves=False)`` (children in order, each node after all of its children) that
 also numbers every node and lists its children's ids as it goes: looking each
 child up while it is at hand saves a second pass over the graph's objects.
 That is why the compiled backend keeps a walk of its own: on the demo's graph
-it takes about as long as ``topological_order`` alone, and clearly less than
+it takes a little less than ``topological_order`` alone, and clearly less than
 ``topological_order`` followed by the numbering pass that would make the same
 ``Walk`` (``benchmarks/compile_phases.py`` times the three side by side; the
 figures are in benchmarks/README.md). ``tests/test_compile.py`` checks that
-both walks give the same order.
+both walks give the same order, ``tests/test_walk.py`` every field of the
+``Walk`` against one made from the engine's order.
 
 The shared-tuple contract. An n-ary node (SUM, DOT) keeps its children as two
 tuples (``_a``, ``_b``), which nodes share: a ``Neuron`` passes one tuple
@@ -24,7 +25,6 @@ tuple for its parameters for this reason.
 from __future__ import annotations
 
 from itertools import chain
-from operator import attrgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -88,7 +88,39 @@ def walk(root: Value) -> Walk:
                 if a is None:
                     i = ids[child] = ~len(leaves)
                     leaves.append(child)
-                elif type(a) is not tuple and (ia := get(a)) is not None and (b is None or b in ids):
+                elif b is not None and type(b) is tuple:  # an n-ary node (b first: most nodes have one child)
+                    ka = table(id(a))
+                    if ka is None:
+                        stack.append((child, iter(a + b), []))
+                        break  # back to this node's next child when that one is done
+                    kb = table(id(b))
+                    if kb is None:  # its first tuple is known (a neuron's weights): only the
+                        # second's children are walked, the first's ids are copied
+                        stack.append((child, iter(b), tables[ka].copy()))
+                        break
+                    i = ids[child] = len(order)  # both tuples are known: it is done at once
+                    order.append(child)
+                    lens.append(0)
+                    pairs += (i, ka, kb)
+                else:
+                    ia = get(a)
+                    if ia is None:  # its first child is new: unless that is an n-ary node whose
+                        # tuples are known (an activation over a neuron's DOT), it is walked; only
+                        # tuples' ids are in table_of (the graph keeps them alive), never a Value's
+                        if (
+                            (b is not None and b not in ids)
+                            or None is (ka := table(id(a._a)))
+                            or None is (kb := table(id(a._b)))
+                        ):
+                            stack.append((child, iter((a,) if b is None else (a, b)), []))
+                            break
+                        ia = ids[a] = len(order)  # that n-ary node is done at once, then this one
+                        order.append(a)
+                        lens.append(0)
+                        pairs += (ia, ka, kb)
+                    elif b is not None and b not in ids:
+                        stack.append((child, iter((a, b)), []))
+                        break
                     # its children are numbered already: it is done at once (what pushing it
                     # would come to; most products w * x take this path)
                     i = ids[child] = len(order)
@@ -99,41 +131,6 @@ def walk(root: Value) -> Walk:
                     else:
                         lens.append(2)
                         children += (ia, ids[b])
-                elif (
-                    type(a) is tuple and (ka := table(id(a))) is not None and (kb := table(id(b))) is not None
-                ):
-                    i = ids[child] = len(order)  # the same, for an n-ary node whose tuples are known
-                    order.append(child)
-                    lens.append(0)
-                    pairs += (i, ka, kb)
-                elif (
-                    type(a) is not tuple
-                    and type(aa := a._a) is tuple
-                    and (b is None or b in ids)
-                    and a not in ids
-                    and None is not (ka := table(id(aa)))
-                    and None is not (kb := table(id(a._b)))
-                ):  # its one new child is an n-ary node whose tuples are known (an activation
-                    # over a neuron's DOT): that node, then this one
-                    ia = ids[a] = len(order)
-                    order.append(a)
-                    pairs += (ia, ka, kb)
-                    i = ids[child] = len(order)
-                    order.append(child)
-                    if b is None:
-                        lens += (0, 1)
-                        children.append(ia)
-                    else:
-                        lens += (0, 2)
-                        children += (ia, ids[b])
-                elif type(a) is tuple and type(b) is tuple and (ka := table(id(a))) is not None:
-                    # an n-ary node whose first tuple is known (a neuron's weights): only its
-                    # second tuple's children are walked, the first's ids are copied
-                    stack.append((child, iter(b), tables[ka].copy()))
-                    break
-                else:
-                    stack.append((child, iter(child._children), []))
-                    break  # back to this node's next child when that one is done
             done.append(i)
         else:  # every child is done
             stack.pop()
@@ -152,15 +149,16 @@ def walk(root: Value) -> Walk:
 
 def _tables_of(node: Value, done: list[int], tables: list, table_of: dict) -> tuple[int, int]:
     """The tables of an n-ary node's two tuples, listing a tuple met for the first time."""
-    keys = []
-    a = node._a
-    for t, t_ids in ((a, done[: len(a)]), (node._b, done[len(a) :])):
-        k = table_of.get(id(t))
-        if k is None:
-            k = table_of[id(t)] = len(tables)
-            tables.append(t_ids)
-        keys.append(k)
-    return keys[0], keys[1]
+    a, b = node._a, node._b
+    ka = table_of.get(id(a))
+    if ka is None:
+        ka = table_of[id(a)] = len(tables)
+        tables.append(done[: len(a)])
+    kb = table_of.get(id(b))
+    if kb is None:
+        kb = table_of[id(b)] = len(tables)
+        tables.append(done[len(a) :])
+    return ka, kb
 
 
 def edges(w: Walk, dot: np.ndarray) -> Edges:
@@ -201,13 +199,10 @@ def edges(w: Walk, dot: np.ndarray) -> Edges:
     return Edges(lens, child, found)
 
 
-_prim_name = attrgetter("_prim.name")
-
-
 def kinds(order: list[Value]) -> np.ndarray:
     """The kind code of every node's primitive, or CompileError for the first that has none."""
-    try:
-        return np.fromiter(map(KIND.__getitem__, map(_prim_name, order)), np.int64, len(order))
+    try:  # (a comprehension's attribute loads are quicker than attrgetter("_prim.name"))
+        return np.array([KIND[node._prim.name] for node in order], np.int64)
     except (AttributeError, KeyError):  # a node without a primitive, or with one outside the table
         for node in order:
             prim = node._prim
