@@ -191,6 +191,8 @@ def fill_runs(run: Run, length: int, k, s, t, pad: int, c: np.ndarray, grad: np.
 def _rows_of(t: np.ndarray, s: np.ndarray, n: int, pad: int) -> np.ndarray:
     """(most, n) slots: target i's slots ``s`` (those with ``t == i``, in order) down column i,
     the rest ``pad``."""
+    if not t.size:
+        return np.zeros((0, n), np.int64)
     counts = np.bincount(t, minlength=n)
     src = np.full((int(counts.max(initial=0)), n), pad, np.int64)
     by = np.argsort(t, kind="stable")

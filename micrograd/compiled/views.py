@@ -113,16 +113,14 @@ def strided(buf: np.ndarray, ix: np.ndarray, writeable: bool = False) -> np.ndar
         return None
     base = int(ix.flat[0])
     steps = []
-    expect = np.full(ix.shape, base, np.int64)
-    for d, size in enumerate(ix.shape):
+    expect = np.int64(base)
+    for d, size in enumerate(ix.shape):  # base + the sum of step_d * i_d, one broadcast axis each
         at = [0] * ix.ndim
-        if size > 1:
-            at[d] = 1
-        step = int(ix[tuple(at)]) - base
-        steps.append(step)
+        at[d] = 1 if size > 1 else 0
+        steps.append(int(ix[tuple(at)]) - base)
         shape = [1] * ix.ndim
         shape[d] = size
-        expect = expect + step * np.arange(size).reshape(shape)
+        expect = expect + (steps[-1] * np.arange(size)).reshape(shape)
     if not np.array_equal(expect, ix):
         return None
     return as_strided(buf[base:], ix.shape, tuple(s * buf.itemsize for s in steps), writeable=writeable)
