@@ -30,6 +30,7 @@ import numpy as np
 from ..engine import Value
 from .matrices import Grid, grids
 from .rules import KIND, KINDS, CompileError
+from .sorting import lexsort
 from .walk import Edges, Tables, Walk
 
 __all__ = ["Group", "Graph", "Operands", "Flat", "Chains", "Terms", "Layout", "Vanished", "Lowered"]
@@ -443,7 +444,7 @@ def layout(g: Graph, members, member_rows, kinds, member_levels, found: list[Gri
     for k, gd in enumerate(found):
         grid_of[gd.nodes] = k + 1
     grid_of = grid_of[members]
-    by = np.lexsort((-members, grid_of, member_rows, kinds, member_levels))
+    by = lexsort((-members, grid_of, member_rows, kinds, member_levels))
     members, member_rows, kinds, member_levels = members[by], member_rows[by], kinds[by], member_levels[by]
     grid_of = grid_of[by]
     cuts = np.diff(member_levels) | np.diff(kinds) | np.diff(member_rows) | np.diff(grid_of)

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .sorting import lexsort
 from .walk import Tables
 
 __all__ = ["Grid", "grids"]
@@ -47,14 +48,25 @@ def grids(
     is_dot = dot[t.node]
     node, ka, kb = t.node[is_dot], t.ka[is_dot], t.kb[is_dot]
     lv = level_of[node]
-    by = np.lexsort((ka, kb, lv))  # by level, then input table, then parameter table
+    by = lexsort((ka, kb, lv))  # by level, then input table, then parameter table
     node, ka, kb, lv = node[by], ka[by], kb[by], lv[by]
-    cuts = np.flatnonzero((np.diff(kb) != 0) | (np.diff(lv) != 0)) + 1
-    bounds = [0, *cuts.tolist(), node.size]
+    # rows: one per input tuple and level; a row like the one before it (same level, same
+    # parameter tables) continues its class, so the dict below sees only where classes change
+    lo = np.flatnonzero(np.concatenate(([True], (np.diff(kb) != 0) | (np.diff(lv) != 0))))
+    count = np.diff(np.append(lo, node.size))
+    like = np.zeros(lo.size, bool)
+    maybe = np.flatnonzero((count[1:] == count[:-1]) & (lv[lo[1:]] == lv[lo[:-1]])) + 1
+    if maybe.size:
+        n = count[maybe]
+        at = np.repeat(lo[maybe] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        same = ka[at] == ka[at - np.repeat(n, n)]  # each entry against the row before's
+        like[maybe] = np.logical_and.reduceat(same, np.cumsum(n) - n)
     classes: dict[tuple, list[int]] = {}
     ka_bytes = ka.tobytes()
-    for lo, hi in zip(bounds, bounds[1:], strict=False):  # one entry per row (input tuple)
-        classes.setdefault((int(lv[lo]), hi - lo, ka_bytes[8 * lo : 8 * hi]), []).append(lo)
+    heads = np.flatnonzero(~like).tolist()
+    for a, b in zip(heads, heads[1:] + [lo.size], strict=True):
+        r0, r1 = int(lo[a]), int(lo[a] + count[a])
+        classes.setdefault((int(lv[r0]), r1 - r0, ka_bytes[8 * r0 : 8 * r1]), []).extend(lo[a:b].tolist())
     leaf = t.items < 0
     items = t.items.copy()
     items[leaf] = leaf_id[~t.items[leaf]]  # walk ids -> final ids

@@ -17,9 +17,10 @@ from ..primitives import PRIMITIVES
 from .exact_grids import conflicts, fill_runs, grid_steps, targets
 from .lower import Group, Lowered, dot_terms, key
 from .rules import RULES, add_rows
+from .sorting import lexsort
 from .views import Reads
 
-__all__ = ["Buffers", "Plan", "plan", "plan_op", "plan_sum", "reduction", "owner_then_key", "replay"]
+__all__ = ["Buffers", "Plan", "plan", "plan_op", "plan_sum", "reduction", "replay"]
 
 
 class Buffers:
@@ -68,20 +69,6 @@ def replay(order: list, leaves: tuple) -> None:
     vals = {leaf: leaf.data for leaf in leaves}
     for node in order:  # children before parents, as the graph was built
         vals[node] = node._prim.forward(*[vals[child] for child in node._children])
-
-
-def owner_then_key(owner, k) -> np.ndarray:
-    """The permutation sorting by owner, then by key (as ``np.lexsort((k, owner))``), through one
-    sort of a combined integer where it fits in 63 bits (faster than the two-key sort)."""
-    if owner.size == 0:
-        return np.zeros(0, np.int64)
-    k0, span = k.min(), int(k.max() - k.min()) + 1
-    if (int(owner.max()) + 1) * span >= 2**62:
-        return np.lexsort((k, owner))
-    combined = owner * span  # in place from here: one edge-sized array, not three
-    combined += k
-    combined -= k0
-    return np.argsort(combined, kind="stable")
 
 
 def plan(low: Lowered) -> Plan:
@@ -156,7 +143,7 @@ def _gather(low: Lowered, buf: Buffers, contributions: list, grids: list, span, 
     nl, npar = len(g.leaves), len(g.params)
     owner = np.concatenate([o for o, _, _ in contributions])
     keys = np.concatenate([k for _, k, _ in contributions])
-    slot = owner_then_key(owner, keys)
+    slot = lexsort((keys, owner))
     owner, keys = owner[slot], keys[slot]
     run_steps: dict[int, list[Callable]] = {}
     if grids:
