@@ -59,7 +59,12 @@ CORE_TESTS = [  # the compiled backend reads the engine's nodes too
     ],
 ]
 COMPILED_TESTS = [
-    [*QUICK, "tests/test_exact_compiled.py", "tests/test_compiled_pow_domain.py"],
+    [
+        *QUICK,
+        "tests/test_exact_compiled.py",
+        "tests/test_compiled_pow_domain.py",
+        "tests/test_compile_exact_grids.py",
+    ],
     [*FULL, "tests/test_compile.py"],
 ]
 # file -> (the scopes mutated, None for every function and table; the tests run against it)
@@ -106,6 +111,10 @@ TARGETS: dict[str, tuple[list[str] | None, list[list[str]]]] = {
     ),
     "micrograd/compiled/program.py": (
         ["Program.backward", "Program._run_backward"],
+        COMPILED_TESTS,
+    ),
+    "micrograd/compiled/exact_grids.py": (
+        ["grid_steps.forward", "grid_steps.backward", "fill_runs.add"],
         COMPILED_TESTS,
     ),
 }
