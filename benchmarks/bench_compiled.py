@@ -275,17 +275,38 @@ def case(n: int, width: int, against: str | None) -> dict:
     return out
 
 
+def balanced(n: int) -> list[list[int]]:
+    """Orders of ``n`` items in which each item comes right after every other one equally often
+    (a Williams design: n orders for even n, 2n for odd; row i is row 0 shifted by i)."""
+    first, lo, hi = [0], 1, n - 1
+    while len(first) < n:
+        first.append(lo)
+        lo += 1
+        if len(first) < n:
+            first.append(hi)
+            hi -= 1
+    rows = [[(k + i) % n for k in first] for i in range(n)]
+    return rows if n % 2 == 0 else rows + [row[::-1] for row in rows]
+
+
 def interleaved(fns: dict, rounds: int) -> dict:
     """Median time of each function, timed in turns (one call of each per round), so that a change
-    in the machine's load during the run hits them all alike; each round starts one function
-    later, so that none always follows the same one (JAX, for one, leaves work behind)."""
+    in the machine's load during the run hits them all alike. The rounds' orders are balanced
+    (``balanced``; ``rounds`` rounded up to whole cycles of them): each function comes right after
+    every other one equally often, since a step runs slower after one that evicts the caches
+    (PyTorch's, JAX's: about +12% at the demo size). Rotating one order, as before, kept each
+    function after the same one (the exact step after JAX, main's after the Values step: 1.14x
+    between the same code)."""
     for fn in fns.values():
         for _ in range(5):
             fn()
     items = list(fns.items())
+    orders = balanced(len(items))
     times: dict[str, list[float]] = {name: [] for name in fns}
+    rounds = -(-rounds // len(orders)) * len(orders)  # whole cycles of the orders
     for r in range(rounds):
-        for name, fn in items[r % len(items) :] + items[: r % len(items)]:
+        for i in orders[r % len(orders)]:
+            name, fn = items[i]
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)
