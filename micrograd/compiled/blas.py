@@ -290,14 +290,17 @@ def _plan_relu(buf: Buffers, g: Group, ix: np.ndarray, read: Callable, written, 
     deferred = _targets(ix, leaf)
     add = into(buf.grad, ix, None if deferred else written)
 
+    mask = np.empty(z.shape, bool)  # z > 0, taken in the forward pass while z is in cache
+
     def forward() -> None:
         np.maximum(read(), 0.0, out=z)
+        np.greater(z, 0.0, out=mask)
 
     def backward() -> None:
         if add.out is not None:
-            np.multiply(gz, z > 0, out=add.out)
+            np.multiply(gz, mask, out=add.out)
         else:
-            add(gz * (z > 0))
+            add(gz * mask)
 
     return forward, [(backward, deferred)]
 
@@ -363,10 +366,11 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
         forward, backward = _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b)
     else:
         ones = np.ones(rows)  # the columns' sums as a product with ones: BLAS, one pass over gZ
+        add_bias = _bias_adder(z, rb)
 
         def forward() -> None:
             np.matmul(rx(), rw().T, out=z)
-            np.add(z, np.array(rb()), out=z)  # a contiguous copy of b: the faster broadcast
+            add_bias()
 
         def backward() -> None:
             if to_w.out is not None:
@@ -380,8 +384,9 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
 
     deferred = _targets(x_ix, leaf)
     to_x = into(grad, x_ix, None if deferred else written)
-    # one output column: gZ @ W is an outer product, which a broadcast multiply does in one pass
-    times = np.multiply if cols == 1 else np.matmul
+    times = np.matmul
+    if cols == 1:  # gZ @ W is an outer product: one pass, einsum's where the rows are many
+        times = _outer if rows * x_ix.shape[1] >= 4096 else np.multiply
 
     def backward_inputs() -> None:
         if to_x.out is not None:
@@ -390,6 +395,33 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
             to_x(times(gz, rw()))
 
     return forward, [(backward, False), (backward_inputs, deferred)]
+
+
+def _outer(g: np.ndarray, w: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """g (m, 1) times w (1, n) as einsum's outer product: with many rows, faster than the
+    broadcast multiply, whose inner loop is one row of n."""
+    return np.einsum("i,k->ik", g[:, 0], w[0], out=out)
+
+
+def _bias_adder(z: np.ndarray, rb: Callable[[], np.ndarray]) -> Callable[[], None]:
+    """A function adding b (``rb()``) to every row of z. Narrow z: as k rows at a time, with b
+    repeated k times in a buffer, so that numpy's inner loop runs over k rows, not one."""
+    rows, cols = z.shape
+    k = max((d for d in range(1, 512 // cols + 1) if rows % d == 0), default=1)
+    if cols > 32 or k == 1 or rows * cols < 8192:
+
+        def add() -> None:
+            np.add(z, np.array(rb()), out=z)  # a contiguous copy of b: the faster broadcast
+
+        return add
+    tiled = np.empty((k, cols))
+    flat, wide = tiled.reshape(k * cols), z.reshape(rows // k, k * cols)
+
+    def add() -> None:
+        tiled[...] = rb()
+        np.add(wide, flat, out=wide)
+
+    return add
 
 
 def _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b):
