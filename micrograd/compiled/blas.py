@@ -386,7 +386,7 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
     to_x = into(grad, x_ix, None if deferred else written)
     times = np.matmul
     if cols == 1:  # gZ @ W is an outer product: one pass, einsum's where the rows are many
-        times = _outer if rows * x_ix.shape[1] >= 4096 else np.multiply
+        times = _outer if rows * x_ix.shape[1] >= 32768 else np.multiply
 
     def backward_inputs() -> None:
         if to_x.out is not None:
