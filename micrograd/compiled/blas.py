@@ -26,6 +26,7 @@ Values and gradients therefore differ from the eager engine's in the last bits
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -290,6 +291,18 @@ def _plan_relu(buf: Buffers, g: Group, ix: np.ndarray, read: Callable, written, 
     deferred = _targets(ix, leaf)
     add = into(buf.grad, ix, None if deferred else written)
 
+    if z.size < 8192:  # few nodes: the mask in the backward pass, one call fewer per step
+
+        def forward() -> None:
+            np.maximum(read(), 0.0, out=z)
+
+        def backward() -> None:
+            if add.out is not None:
+                np.multiply(gz, z > 0, out=add.out)
+            else:
+                add(gz * (z > 0))
+
+        return forward, [(backward, deferred)]
     mask = np.empty(z.shape, bool)  # z > 0, taken in the forward pass while z is in cache
 
     def forward() -> None:
@@ -423,30 +436,36 @@ def _strided_grid(x, rw, rb, z, gz, to_w, to_b):
     add_bias = _bias_adder(z, rb)
     blocks = _blocks(rows, cols * nin)
     times = _by_rows(blocks, x, z.shape)
-    wt = np.empty((nin, cols))  # W.T contiguous: the small kernel's faster form
-    pairs = [(gz[s].T, x[s]) for s in blocks]
-    part = np.empty((cols, nin))
+    if len(blocks) == 1:
 
-    def forward() -> None:
-        if len(blocks) == 1:
+        def forward() -> None:
             np.matmul(x, rw().T, out=z)
-        else:
+            add_bias()
+
+        grad_w = partial(np.matmul, gz.T, x)  # grad_w(out=...): no Python frame
+
+    else:
+        wt = np.empty((nin, cols))  # W.T contiguous: the small kernel's faster form
+        pairs = [(gz[s].T, x[s]) for s in blocks]
+        part = np.empty((cols, nin))
+
+        def forward() -> None:
             np.copyto(wt, rw().T)
             times(x, wt, out=z)
-        add_bias()
+            add_bias()
 
-    def grad_w(out: np.ndarray) -> np.ndarray:
-        np.matmul(*pairs[0], out=out)
-        for a, b in pairs[1:]:
-            np.matmul(a, b, out=part)
-            np.add(out, part, out=out)
-        return out
+        def grad_w(out: np.ndarray) -> np.ndarray:
+            np.matmul(*pairs[0], out=out)
+            for a, b in pairs[1:]:
+                np.matmul(a, b, out=part)
+                np.add(out, part, out=out)
+            return out
 
     def backward() -> None:
         if to_w.out is not None:
-            grad_w(to_w.out)
+            grad_w(out=to_w.out)
         else:
-            to_w(grad_w(np.empty((cols, nin))))
+            to_w(grad_w(out=np.empty((cols, nin))))
         if to_b.out is not None:
             np.matmul(ones, gz, out=to_b.out)
         else:
@@ -485,16 +504,16 @@ def _bias_adder(z: np.ndarray, rb: Callable[[], np.ndarray]) -> Callable[[], Non
 def _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b):
     """A grid whose inputs are gathered: Z = [X, 1] @ [W, b].T, one product and no pass adding b;
     [W, b] get gZ.T @ [X, 1], also one product. [X, 1] is kept transposed, so that the gather
-    fills contiguous rows."""
+    fills contiguous rows; [W, b].T is filled contiguous (BLAS's faster form)."""
     rows, nin = x_ix.shape
     xt = np.ones((nin + 1, rows))
-    wa = np.empty((z.shape[1], nin + 1))
+    wa_t = np.empty((nin + 1, z.shape[1]))
     ix_t = np.ascontiguousarray(x_ix.T)
 
     def forward() -> None:
         xt[:nin] = val[ix_t]
-        wa[:, :nin], wa[:, nin] = rw(), rb()
-        np.matmul(xt.T, wa.T, out=z)
+        wa_t[:nin], wa_t[nin] = rw().T, rb()
+        np.matmul(xt.T, wa_t, out=z)
 
     def backward() -> None:
         both = gz.T @ xt.T
