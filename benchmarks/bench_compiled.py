@@ -3,7 +3,8 @@
 One training step of the moons demo of Karpathy's micrograd notebook (forward,
 backward, SGD update, the accuracy read from the scores), MLP 2-H-H-1 with ReLU,
 SVM max-margin loss + 1e-4 L2, full batch, all in float64, measured side by side
-in one run, in turns (one step of each per round; medians of the rounds):
+in one run, in turns (one step of each per round, the rounds' orders balanced so
+that each variant follows every other equally often; medians of the rounds):
 
 * array, exact=False / exact=True: ``micrograd.compile(loss, params, exact=...)``
   once, then per step ``forward_array()``, ``values(scores)``, ``backward_array()``
