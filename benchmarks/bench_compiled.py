@@ -3,7 +3,8 @@
 One training step of the moons demo of Karpathy's micrograd notebook (forward,
 backward, SGD update, the accuracy read from the scores), MLP 2-H-H-1 with ReLU,
 SVM max-margin loss + 1e-4 L2, full batch, all in float64, measured side by side
-in one run, in turns (one step of each per round; medians of the rounds):
+in one run, in turns (one step of each per round, the rounds' orders balanced so
+that each variant follows every other equally often; medians of the rounds):
 
 * array, exact=False / exact=True: ``micrograd.compile(loss, params, exact=...)``
   once, then per step ``forward_array()``, ``values(scores)``, ``backward_array()``
@@ -241,7 +242,14 @@ def load_tree(directory: str):
 
 
 def case(n: int, width: int, against: str | None) -> dict:
-    """Every variant's step function at one size, with the graph build and compile times."""
+    """Every variant's step function at one size, with the graph build and compile times.
+
+    With ``against``, both trees' graphs are built first, then the two exact programs are
+    compiled twice each, in the order this, DIR, DIR, this, and each side is timed over its two
+    programs (a tuple of steps): a program's speed depends a few percent on where in the run
+    its memory was allocated (at 1,000 x 16, the one compiled first ran 3-4% faster than the
+    same code compiled second), which that order spreads evenly over the two sides.
+    """
     X, y = moons(n)
     positive = y > 0
     random.seed(1337)
@@ -249,43 +257,73 @@ def case(n: int, width: int, against: str | None) -> dict:
     t = time.perf_counter()
     scores, total = demo_loss(model, X, y)
     out = {"build": time.perf_counter() - t, "fns": {}}
-    gc.collect()
-    for exact in (True, False):
-        t = time.perf_counter()
-        prog = micrograd.compile(total, model.parameters(), exact=exact)
-        out["compile" if exact else "compile fast"] = time.perf_counter() - t
-        out["fns"]["array, exact" if exact else "array, fast"] = array_step(prog, scores, positive)
-        out["prog" if exact else "prog fast"] = repr(prog)
-    for exact in (True, False):
-        prog = micrograd.compile(total, model.parameters(), exact=exact)
-        out["fns"]["Values, exact" if exact else "Values, fast"] = values_step(prog, model, scores, positive)
     if against:
         package, engine, nn = load_tree(against)
         random.seed(1337)
         other = nn.MLP(2, [width, width, 1])
         other_scores, other_total = demo_loss(other, X, y, engine.Value)
-        prog = package.compile(other_total, other.parameters())
-        out["fns"]["main, exact"] = array_step(prog, other_scores, positive)
+    gc.collect()
+    t = time.perf_counter()
+    prog = micrograd.compile(total, model.parameters(), exact=True)
+    out["compile"], out["prog"] = time.perf_counter() - t, repr(prog)
+    exact = [array_step(prog, scores, positive)]
+    if against:
+        theirs = [package.compile(other_total, other.parameters()) for _ in range(2)]
+        prog = micrograd.compile(total, model.parameters(), exact=True)
+        exact.append(array_step(prog, scores, positive))
+        out["fns"]["main, exact"] = tuple(array_step(p, other_scores, positive) for p in theirs)
+    out["fns"]["array, exact"] = tuple(exact) if against else exact[0]
+    t = time.perf_counter()
+    prog = micrograd.compile(total, model.parameters(), exact=False)
+    out["compile fast"], out["prog fast"] = time.perf_counter() - t, repr(prog)
+    out["fns"]["array, fast"] = array_step(prog, scores, positive)
+    for exact in (True, False):
+        prog = micrograd.compile(total, model.parameters(), exact=exact)
+        out["fns"]["Values, exact" if exact else "Values, fast"] = values_step(prog, model, scores, positive)
     weights = layers(model)
     out["fns"]["PyTorch"] = torch_step(X, y, weights)
     jax_fn = jax_step(X, y, weights, floor=100 if (n, width) == (100, 16) else 0)
     if jax_fn is not None:
         out["fns"]["JAX jit"] = jax_fn
         out["jax"] = jax_fn
+    order = ["array, exact", "array, fast", "Values, exact", "Values, fast", "main, exact"]
+    out["fns"] = {k: out["fns"][k] for k in order + list(out["fns"]) if k in out["fns"]}
     return out
+
+
+def balanced(n: int) -> list[list[int]]:
+    """Orders of ``n`` items in which each item comes right after every other one equally often
+    (a Williams design: n orders for even n, 2n for odd; row i is row 0 shifted by i)."""
+    first, lo, hi = [0], 1, n - 1
+    while len(first) < n:
+        first.append(lo)
+        lo += 1
+        if len(first) < n:
+            first.append(hi)
+            hi -= 1
+    rows = [[(k + i) % n for k in first] for i in range(n)]
+    return rows if n % 2 == 0 else rows + [row[::-1] for row in rows]
 
 
 def interleaved(fns: dict, rounds: int) -> dict:
     """Median time of each function, timed in turns (one call of each per round), so that a change
-    in the machine's load during the run hits them all alike; each round starts one function
-    later, so that none always follows the same one (JAX, for one, leaves work behind)."""
-    for fn in fns.values():
+    in the machine's load during the run hits them all alike. The rounds' orders are balanced
+    (``balanced``; ``rounds`` rounded up to whole cycles of them): each function comes right after
+    every other one equally often, since a step runs slower after one that evicts the caches
+    (PyTorch's, JAX's: about +12% at the demo size). Rotating one order, as before, kept each
+    function after the same one (the exact step after JAX, main's after the Values step: 1.14x
+    between the same code). A tuple of functions is one variant run by several programs: each
+    has its own turn, their times make one median."""
+    slots = [(name, f) for name, fn in fns.items() for f in (fn if isinstance(fn, tuple) else (fn,))]
+    for _, fn in slots:
         for _ in range(5):
             fn()
-    items = list(fns.items())
+    orders = balanced(len(slots))
     times: dict[str, list[float]] = {name: [] for name in fns}
+    rounds = -(-rounds // len(orders)) * len(orders)  # whole cycles of the orders
     for r in range(rounds):
-        for name, fn in items[r % len(items) :] + items[: r % len(items)]:
+        for i in orders[r % len(orders)]:
+            name, fn = slots[i]
             t = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t)

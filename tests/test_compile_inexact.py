@@ -54,11 +54,16 @@ def torch_grads(model, X, y):
     return float(loss.detach()), s.detach().numpy(), grads
 
 
-@pytest.mark.parametrize("n, widths", [(7, [5, 1]), (40, [6, 6, 1]), (300, [16, 16, 1]), (3, [1, 1])])
+@pytest.mark.parametrize(
+    "n, widths",
+    [(7, [5, 1]), (40, [6, 6, 1]), (300, [16, 16, 1]), (3, [1, 1]), (600, [16, 16, 1]), (4000, [16, 16, 1])],
+)
 def test_array_step_against_pytorch(n, widths):
     """forward_array / backward_array (twice, with an update between: the cleared gradients) give
     PyTorch's loss, scores and gradients; the first layer's inputs are gathered, the last has one
-    output column."""
+    output column. At 600 rows the hidden layer's bias is added 30 rows at a time; at 4,000 rows
+    the hidden layer's products run as two blocks of rows (W's gradient a sum of two products)
+    and the last layer's input gradient is einsum's outer product."""
     model, X, y, scores, total = hinge_graph(n, widths)
     prog = micrograd.compile(total, model.parameters(), exact=False)
     assert prog.matrices == len(widths)  # every layer one grid

@@ -7,7 +7,7 @@ then plans it differently:
   two backward (numpy's BLAS, which adds in its own order); a grid whose inputs
   are gathered is gathered into ``[X, 1]``, so that its bias is a column of the
   product; a bias's gradient is a product with ones, a one-column grid's input
-  gradient one broadcast multiply;
+  gradient an outer product (the products' closures: ``products.py``);
 * n-ary sums are added in numpy's order (pairwise along a column);
 * the nodes get a layout of their own, each group ordered after its operands
   (a grid row after row), so that an activation over a grid reads and writes
@@ -33,6 +33,7 @@ from ..primitives import PRIMITIVES
 from .lower import Group, Layout, Lowered, dot_terms
 from .matrices import Grid
 from .plan import Buffers, Plan, replay
+from .products import by_rows, gathered_grid, outer, row_blocks, strided_grid
 from .rules import RULES
 from .views import reader, strided
 
@@ -257,14 +258,29 @@ def _plan_relu(buf: Buffers, g: Group, ix: np.ndarray, read: Callable, written, 
     deferred = _targets(ix, leaf)
     add = into(buf.grad, ix, None if deferred else written)
 
+    if z.size < 32768:  # fewer nodes: the mask in the backward pass (as fast, one call fewer)
+
+        def forward() -> None:
+            np.maximum(read(), 0.0, out=z)
+
+        def backward() -> None:
+            if add.out is not None:
+                np.multiply(gz, z > 0, out=add.out)
+            else:
+                add(gz * (z > 0))
+
+        return forward, [(backward, deferred)]
+    mask = np.empty(z.shape, bool)  # z > 0, taken in the forward pass while z is in cache
+
     def forward() -> None:
         np.maximum(read(), 0.0, out=z)
+        np.greater(z, 0.0, out=mask)
 
     def backward() -> None:
         if add.out is not None:
-            np.multiply(gz, z > 0, out=add.out)
+            np.multiply(gz, mask, out=add.out)
         else:
-            add(gz * (z > 0))
+            add(gz * mask)
 
     return forward, [(backward, deferred)]
 
@@ -323,32 +339,21 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
     z = val[g.start : g.end].reshape(rows, cols)
     gz = grad[g.start : g.end].reshape(rows, cols)
     x_ix, w_ix, b_ix = pos[gd.inputs], pos[gd.weights], pos[gd.bias]
-    rx, rw, rb = reader(val, x_ix), reader(val, w_ix), reader(val, b_ix)
+    rw, rb = reader(val, w_ix), reader(val, b_ix)
     to_w = into(grad, w_ix, written)
     to_b = into(grad, b_ix, written)
-    if strided(val, x_ix) is None:  # X is gathered anyway: into [X, 1], with b as W's last column
-        forward, backward = _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b)
+    x = strided(val, x_ix)
+    if x is None:  # X is gathered anyway: into [X, 1], with b as W's last column
+        forward, backward = gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b)
     else:
-        ones = np.ones(rows)  # the columns' sums as a product with ones: BLAS, one pass over gZ
-
-        def forward() -> None:
-            np.matmul(rx(), rw().T, out=z)
-            np.add(z, np.array(rb()), out=z)  # a contiguous copy of b: the faster broadcast
-
-        def backward() -> None:
-            if to_w.out is not None:
-                np.matmul(gz.T, rx(), out=to_w.out)
-            else:
-                to_w(gz.T @ rx())
-            if to_b.out is not None:
-                np.matmul(ones, gz, out=to_b.out)
-            else:
-                to_b(ones @ gz)
-
+        forward, backward = strided_grid(x, rw, rb, z, gz, to_w, to_b)
     deferred = _targets(x_ix, leaf)
     to_x = into(grad, x_ix, None if deferred else written)
-    # one output column: gZ @ W is an outer product, which a broadcast multiply does in one pass
-    times = np.multiply if cols == 1 else np.matmul
+    nin = x_ix.shape[1]
+    if cols == 1:  # gZ @ W is an outer product: one pass, einsum's where the rows are many
+        times = outer if rows * nin >= 32768 else np.multiply
+    else:
+        times = by_rows(row_blocks(rows, cols * nin), (rows, nin))
 
     def backward_inputs() -> None:
         if to_x.out is not None:
@@ -357,25 +362,3 @@ def _plan_grid(low: Lowered, buf: Buffers, g: Group, gd: Grid, written, leaf):
             to_x(times(gz, rw()))
 
     return forward, [(backward, False), (backward_inputs, deferred)]
-
-
-def _gathered_grid(val, x_ix, rw, rb, z, gz, to_w, to_b):
-    """A grid whose inputs are gathered: Z = [X, 1] @ [W, b].T, one product and no pass adding b;
-    [W, b] get gZ.T @ [X, 1], also one product. [X, 1] is kept transposed, so that the gather
-    fills contiguous rows."""
-    rows, nin = x_ix.shape
-    xt = np.ones((nin + 1, rows))
-    wa = np.empty((z.shape[1], nin + 1))
-    ix_t = np.ascontiguousarray(x_ix.T)
-
-    def forward() -> None:
-        xt[:nin] = val[ix_t]
-        wa[:, :nin], wa[:, nin] = rw(), rb()
-        np.matmul(xt.T, wa.T, out=z)
-
-    def backward() -> None:
-        both = gz.T @ xt.T
-        to_w(both[:, :nin])
-        to_b(both[:, nin])
-
-    return forward, backward
