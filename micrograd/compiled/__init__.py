@@ -17,10 +17,12 @@ pattern (the same weights for every point of a batch) it becomes a strided
 view instead of a gather.
 
 The package, by phase: ``rules`` (the primitive table, vectorised), ``walk``
-(the graph as ids and arrays), ``lower`` (flattening, terms, levels, groups),
+(the graph as ids and arrays), ``lower`` and ``levels`` (flattening, terms,
+levels, groups), ``matrices`` (the grids of DOT nodes: a layer over a batch),
 ``views`` (strided index patterns), ``plan`` (the steps of every group and the
-gradients' sums), ``matrices`` and ``blas`` (``exact=False``: the grids of DOT
-nodes, and their plan) and ``program`` (``Program``, the run time).
+gradients' sums) with ``exact_grids`` (a grid's gradients in the order of its
+shape), ``blas`` and ``products`` (``exact=False``: the grids as matrix
+products), ``sorting`` and ``program`` (``Program``, the run time).
 
 Training with it (full batch, so the graph's shape never changes)::
 
