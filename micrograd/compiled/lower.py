@@ -113,16 +113,22 @@ def number(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, slots
     )
     leaf_edge = child < 0
     met_k = ~child[leaf_edge]  # the k of the k-th leaf met, edge after edge
+    # a leaf's id: after the interior nodes, the given params first (the k of those met)
+    found = [(i, ~k) for i, k in enumerate(map(w.ids.get, leaves)) if k is not None]
+    leaf_id = np.zeros(len(w.leaves), np.int64)
     if w.leaves:
-        new = np.fromiter(map(given.__contains__, w.leaves), bool, len(w.leaves))
-        new_k = np.flatnonzero(~new)
+        new = np.ones(len(w.leaves), bool)
+        if found:
+            at, met = np.array(found, np.int64).T
+            new[met], leaf_id[met] = False, n + at
+        new_k = np.flatnonzero(new)
         first = _first_uses(len(w.leaves), met_k, np.flatnonzero(leaf_edge), parent, starts, dots, width)
-        leaves += map(w.leaves.__getitem__, new_k[np.argsort(first[new_k])].tolist())
+        new_k = new_k[np.argsort(first[new_k])]
+        leaf_id[new_k] = n + len(leaves) + np.arange(new_k.size)
+        leaves += map(w.leaves.__getitem__, new_k.tolist())
     if not w.order:  # the root is a leaf
         leaves = [root]
         given &= {root}
-    final = dict(zip(leaves, range(n, n + len(leaves))))  # a leaf's id: after the interior nodes
-    leaf_id = np.fromiter(map(final.__getitem__, w.leaves), np.int64, len(w.leaves))
     child[leaf_edge] = leaf_id[met_k]
     slot = starts[parent] if slots else None  # in place: each fresh edge-sized array costs page faults
     if slots:

@@ -220,14 +220,9 @@ def plan_op(low: Lowered, buf: Buffers, g: Group, nc: int, contributions: list):
 
 def _runs(flags: list) -> list[tuple[int, int]]:
     """The runs r0:r1 of equal flags."""
-    out, r0 = [], 0
-    while r0 < len(flags):
-        r1 = r0 + 1
-        while r1 < len(flags) and flags[r1] == flags[r0]:
-            r1 += 1
-        out.append((r0, r1))
-        r0 = r1
-    return out
+    f = np.asarray(flags)
+    bounds = [0, *(np.flatnonzero(f[1:] != f[:-1]) + 1).tolist(), f.size] if f.size else []
+    return list(zip(bounds, bounds[1:]))
 
 
 def plan_sum(low: Lowered, buf: Buffers, g: Group, nc: int, contributions: list):
