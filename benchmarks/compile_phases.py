@@ -11,9 +11,9 @@ runs (``micrograd.compiled.program.compile_steps``):
 * lower: flattening, terms, levels and groups;
 * plan: index arrays, views, buffers and the gradient order;
 
-and the same phases for ``exact=False`` (its lowering leaves the DOT nodes'
-weights unpaired; ``blas.plan_inexact`` runs the grids of DOT nodes as matrix
-products), with the total they make.
+and the same phases for ``exact=False`` (its lowering makes no contribution
+keys; ``blas.plan_inexact`` runs the grids of DOT nodes as matrix products),
+with the total they make.
 
 Beside them, not in the total, the alternative to the compiled backend's own
 walk on the same graph: the engine's ``topological_order(root, leaves=False)``,
