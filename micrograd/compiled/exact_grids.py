@@ -34,18 +34,20 @@ from .views import reader, strided
 __all__ = ["Run", "GridSteps", "Targets", "grid_steps", "targets", "conflicts", "fill_runs"]
 
 
-class Run(NamedTuple):
+class Run:
     """One set of targets (a grid's weights, biases or inputs) and the run each receives.
 
     ``targets``: buffer positions, shaped like the run's rows; ``first``/``last``: each target's
-    (flat) key of the run's first and last contribution; ``acc``: (before + run + after) rows of
-    contributions, the run's rows from ``at``; filled by ``fill_runs``."""
+    (flat) key of the run's first and last contribution; ``length``: the run's rows. ``acc``
+    (before + run + after rows of contributions, the run's from row ``at``) is made by
+    ``fill_runs``, once the other contributions are known."""
 
-    targets: np.ndarray
-    first: np.ndarray
-    last: np.ndarray
-    at: list  # [the row where the run starts]: set when the others are known
-    acc: list  # [the rows' array]
+    __slots__ = ("targets", "first", "last", "length", "acc", "at")
+
+    def __init__(self, targets: np.ndarray, first: np.ndarray, last: np.ndarray, length: int) -> None:
+        self.targets, self.first, self.last, self.length = targets, first, last, length
+        self.acc: np.ndarray | None = None
+        self.at = 0
 
 
 class GridSteps(NamedTuple):
@@ -73,21 +75,19 @@ def grid_steps(low: Lowered, val: np.ndarray, grad: np.ndarray, g: Group) -> Gri
     sums = val[g.out : g.end]
     heads = grad[g.out : g.end].reshape(rows, cols)
     j = np.arange(nin)
-    runs = (
+    runs = (  # the bias is child 0, a weight w_j child 1 + j, an input x_j child nin + 1 + j
         Run(
             w_ix,
             key(late[0][:, None], 1 + j, width).ravel(),
             key(late[-1][:, None], 1 + j, width).ravel(),
-            [],
-            [],
+            rows,
         ),
-        Run(b_ix, key(late[0], 0, width), key(late[-1], 0, width), [], []),
+        Run(b_ix, key(late[0], 0, width), key(late[-1], 0, width), rows),
         Run(
             x_ix,
             key(late[:, :1], nin + 1 + j, width).ravel(),
             key(late[:, -1:], nin + 1 + j, width).ravel(),
-            [],
-            [],
+            cols,
         ),
     )
 
@@ -98,7 +98,7 @@ def grid_steps(low: Lowered, val: np.ndarray, grad: np.ndarray, g: Group) -> Gri
         add_rows(sums, region.reshape(g.rows, rows * cols))
 
     def backward() -> None:
-        (w_runs, b_runs, x_runs), (w_at, b_at, x_at) = (r.acc[0] for r in runs), (r.at[0] for r in runs)
+        (w_runs, b_runs, x_runs), (w_at, b_at, x_at) = (r.acc for r in runs), (r.at for r in runs)
         np.multiply(heads[:, :, None], rx()[:, None, :], out=w_runs[w_at : w_at + rows])
         np.copyto(b_runs[b_at : b_at + rows], heads)
         np.multiply(rw()[:, None, :], heads.T[:, :, None], out=x_runs[x_at : x_at + cols])
@@ -160,18 +160,18 @@ def conflicts(found: list[GridSteps], owner: np.ndarray, keys: np.ndarray, span)
     return sorted(bad)
 
 
-def fill_runs(run: Run, length: int, k, s, t, pad: int, c: np.ndarray, grad: np.ndarray) -> Callable:
+def fill_runs(run: Run, k, s, t, pad: int, c: np.ndarray, grad: np.ndarray) -> Callable:
     """The reduction of ``run``'s targets: their other contributions (key ``k``, slot ``s`` in
     ``c``, target ``t``: its index in ``run.targets``; in eager order, target by target; ``pad``:
-    a slot holding -0.0) before and after the grid's ``length`` rows, added row after row. Sets
+    a slot holding -0.0) before and after the run's rows, added row after row. Sets
     ``run.acc`` and ``run.at``."""
     targets = run.targets.ravel()
     first = k < run.first[t]
     before, after = (_rows_of(t[side], s[side], targets.size, pad) for side in (first, ~first))
     nb, na = before.shape[0], after.shape[0]
-    acc = np.empty((nb + length + na, *run.targets.shape))
-    run.acc.append(acc)
-    run.at.append(nb)
+    length = run.length
+    acc = run.acc = np.empty((nb + length + na, *run.targets.shape))
+    run.at = nb
     flat = acc.reshape(acc.shape[0], targets.size)
     out = strided(grad, targets, writeable=True)
     total = out if out is not None else np.empty(targets.size)

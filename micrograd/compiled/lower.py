@@ -350,9 +350,7 @@ def dot_terms(low: Lowered, nodes: np.ndarray) -> Lowered:
     first = np.cumsum(k) - k
     row = np.arange(int(k.sum())) - np.repeat(first, k)
     node, ka, kb = np.repeat(nodes, k), np.repeat(ka, k), np.repeat(kb, k)
-    items = d.items.copy()
-    leaf = items < 0
-    items[leaf] = g.leaf_id[~items[leaf]]  # walk ids -> final ids
+    items = d.final_items(g.leaf_id)
     a = items[d.start[ka] + row]
     b = np.where(row > 0, items[d.start[kb] + np.maximum(row - 1, 0)], g.plain)
     new = Terms(a, b, np.ones(a.size), None, None)
@@ -452,7 +450,7 @@ def lower(root: Value, w: Walk, e: Edges, kind: np.ndarray, params: list, exact:
     member_rows = np.where(sum_kind[members], rows[members], 1)
     level_of = np.zeros(max(n, 1), np.int64)
     level_of[members] = member_levels
-    found = grids(e.tables, dot, g.leaf_id, level_of)
+    found = grids(g.dots, g.leaf_id, level_of)
     lay = layout(g, members, member_rows, kind[members], member_levels, found)
     where = np.concatenate((np.where(flat.grouped, lay.pos_of[:n], -1), g.leaf_id[::-1] - n))
     # every leaf but a given param is met by the walk (a root that is a leaf: by none)

@@ -36,17 +36,14 @@ class Grid(NamedTuple):
     bias: np.ndarray  # (cols,)
 
 
-def grids(
-    t: Tables | None, dot: np.ndarray, leaf_id: np.ndarray, level_of: np.ndarray, min_size: int = 2
-) -> list[Grid]:
-    """The grids of at least ``min_size`` DOT nodes (``dot``: which interior ids are DOT nodes;
+def grids(t: Tables, leaf_id: np.ndarray, level_of: np.ndarray, min_size: int = 2) -> list[Grid]:
+    """The grids of at least ``min_size`` DOT nodes (``t``: the DOT nodes' entries of the tables;
     ``leaf_id``: the k-th leaf met's final id; ``level_of``: by interior id): the nodes of one
     level whose input tables meet the same sequence of parameter tables. A DOT node in no such
     grid is left out."""
-    if t is None or not dot.any():
+    if not t.node.size:
         return []
-    is_dot = dot[t.node]
-    node, ka, kb = t.node[is_dot], t.ka[is_dot], t.kb[is_dot]
+    node, ka, kb = t.node, t.ka, t.kb
     lv = level_of[node]
     by = lexsort((ka, kb, lv))  # by level, then input table, then parameter table
     node, ka, kb, lv = node[by], ka[by], kb[by], lv[by]
@@ -67,9 +64,7 @@ def grids(
     for a, b in zip(heads, heads[1:] + [lo.size], strict=True):
         r0, r1 = int(lo[a]), int(lo[a] + count[a])
         classes.setdefault((int(lv[r0]), r1 - r0, ka_bytes[8 * r0 : 8 * r1]), []).extend(lo[a:b].tolist())
-    leaf = t.items < 0
-    items = t.items.copy()
-    items[leaf] = leaf_id[~t.items[leaf]]  # walk ids -> final ids
+    items = t.final_items(leaf_id)
     out = []
     for (level, cols, _), firsts in classes.items():
         if len(firsts) * cols < min_size:

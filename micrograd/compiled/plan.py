@@ -148,19 +148,14 @@ def _gather(low: Lowered, buf: Buffers, contributions: list, grids: list, span, 
     run_steps: dict[int, list[Callable]] = {}
     if grids:
         found = targets([steps for _, steps in grids])
-        # a run's length: the grid's rows (its weights' and biases' runs), its columns (its inputs')
-        runs = [
-            (run, gr.grid.nodes.shape[1 if r == 2 else 0])
-            for gr, st in grids
-            for r, run in enumerate(st.runs)
-        ]
+        runs = [run for _, st in grids for run in st.runs]
         i = found.find(owner)
         of = np.where(i >= 0, found.run[i], -1)
         by = np.argsort(of, kind="stable")  # run by run, each in eager order
         bounds = np.searchsorted(of[by], np.arange(len(runs) + 1))
-        for r, (run, length) in enumerate(runs):
+        for r, run in enumerate(runs):
             sel = by[bounds[r] : bounds[r + 1]]
-            step = fill_runs(run, length, keys[sel], slot[sel], found.index[i[sel]], pad, buf.c, buf.grad)
+            step = fill_runs(run, keys[sel], slot[sel], found.index[i[sel]], pad, buf.c, buf.grad)
             run_steps.setdefault(int(span(run.targets.ravel()[:1])[0]), []).append(step)
         keep = of < 0
         owner, keys, slot = owner[keep], keys[keep], slot[keep]

@@ -60,6 +60,13 @@ class Tables(NamedTuple):
     start: np.ndarray
     length: np.ndarray
 
+    def final_items(self, leaf_id: np.ndarray) -> np.ndarray:
+        """The items as final ids (``leaf_id``: the k-th leaf met's; interior ids stay)."""
+        items = self.items.copy()
+        leaf = items < 0
+        items[leaf] = leaf_id[~items[leaf]]
+        return items
+
 
 class Edges(NamedTuple):
     """Every node's number of listed children (a DOT node's: 0, see ``edges``), all the listed
